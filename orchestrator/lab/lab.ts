@@ -1,0 +1,144 @@
+// Lab lifecycle: Topology → up() → StartedLab (AsyncDisposable) → down().
+import { randomBytes } from 'node:crypto';
+import { Interrupted, LabError, SubstrateError } from '../errors.js';
+import { getSubstrate } from '../substrate/registry.js';
+import type { ProgressEvent, Substrate } from '../substrate/substrate.js';
+import type { BackgroundProcess, Shell } from '../shell/shell.js';
+import { nodeByName, type Topology } from '../topology/model.js';
+import { defaultStateDir, LabDir, markOf, STATE_VERSION, type LabState } from './state.js';
+import { carriesMark, waitGone } from './processes.js';
+
+export interface UpOptions {
+  stateDir?: string;
+  substrate?: string;
+  signal?: AbortSignal;
+  onProgress?: (e: ProgressEvent) => void;
+  /** Recorded for `inspect`; the lab never needs the file again. */
+  topologyFile?: string;
+}
+
+export class StartedLab implements AsyncDisposable {
+  private readonly shells = new Map<string, Shell>();
+
+  constructor(
+    private readonly dir: LabDir,
+    private state: LabState,
+    private readonly substrate: Substrate,
+  ) {}
+
+  get name(): string {
+    return this.state.name;
+  }
+  get topology(): Topology {
+    return this.state.topology;
+  }
+  get snapshot(): LabState {
+    return this.state;
+  }
+  get path(): string {
+    return this.dir.path;
+  }
+
+  /** The one Shell of a node; background processes it starts are recorded in the lab state. */
+  shell(node: string): Shell {
+    if (!nodeByName(this.state.topology, node)) {
+      throw new LabError(`lab ${this.name} has no node "${node}"; nodes: ${this.state.topology.nodes.map((n) => n.name).join(', ')}`);
+    }
+    let s = this.shells.get(node);
+    if (!s) {
+      s = this.substrate.shell(this.state, node, (p) => this.recordProcess(node, p));
+      this.shells.set(node, s);
+    }
+    return s;
+  }
+
+  private recordProcess(node: string, p: BackgroundProcess): void {
+    this.state = this.dir.read();
+    this.state.processes.push({ pid: p.pid, node, argv: p.argv, startedAt: new Date().toISOString() });
+    this.dir.write(this.state);
+  }
+
+  async down(): Promise<string[]> {
+    return destroy(this.dir, this.substrate);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.down();
+  }
+}
+
+export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab> {
+  const substrate = getSubstrate(opts.substrate);
+  const missing = await substrate.missing(t);
+  if (missing.length) throw new SubstrateError(`cannot bring up ${t.name} on ${substrate.name}:\n  - ${missing.join('\n  - ')}`);
+  if (opts.signal?.aborted) throw new Interrupted('interrupted before bringing the lab up');
+
+  const dir = LabDir.create(opts.stateDir ?? defaultStateDir(), t.name);
+  const id = randomBytes(4).toString('hex');
+  let state: LabState = {
+    version: STATE_VERSION,
+    name: t.name,
+    id,
+    mark: markOf(t.name, id),
+    substrate: substrate.name,
+    status: 'creating',
+    createdAt: new Date().toISOString(),
+    ...(opts.topologyFile ? { topologyFile: opts.topologyFile } : {}),
+    topology: t,
+    objects: [],
+    processes: [],
+  };
+  dir.write(state);
+  try {
+    await substrate.create(t, {
+      get state() {
+        return state;
+      },
+      record: (objects) => {
+        state = { ...state, objects: [...state.objects, ...objects] };
+        dir.write(state);
+      },
+      signal: opts.signal,
+      progress: (e) => opts.onProgress?.(e),
+    });
+    state = { ...state, status: 'up' };
+    dir.write(state);
+  } catch (e) {
+    // Whatever failed or interrupted us, leave nothing behind before reporting it.
+    await destroy(dir, substrate).catch((cleanup: Error) => {
+      process.stderr.write(`warplab: cleanup after a failed up also failed: ${cleanup.message}\n`);
+    });
+    throw e;
+  }
+  return new StartedLab(dir, state, substrate);
+}
+
+/** Opens a running lab from its state alone. */
+export function attach(name: string, stateDir = defaultStateDir()): StartedLab {
+  const dir = LabDir.open(stateDir, name);
+  const state = dir.read();
+  return new StartedLab(dir, state, getSubstrate(state.substrate));
+}
+
+export function listLabs(stateDir = defaultStateDir()): LabState[] {
+  return LabDir.list(stateDir).map((d) => d.read());
+}
+
+async function destroy(dir: LabDir, substrate: Substrate): Promise<string[]> {
+  const state = { ...dir.read() };
+  if (state.status === 'up') dir.write({ ...state, status: 'destroying' });
+  const removed: string[] = [];
+  const pids = state.processes.map((p) => p.pid).filter((p) => carriesMark(p, state.mark));
+  for (const p of pids) process.kill(p, 'SIGTERM');
+  await waitGone(pids, 2000);
+  for (const p of pids.filter((x) => carriesMark(x, state.mark))) process.kill(p, 'SIGKILL');
+  removed.push(...pids.map((p) => `process ${p}`));
+  removed.push(...(await substrate.destroy(state)));
+  dir.remove();
+  return removed;
+}
+
+export async function down(name: string, stateDir = defaultStateDir()): Promise<string[]> {
+  const dir = LabDir.open(stateDir, name);
+  return destroy(dir, getSubstrate(dir.read().substrate));
+}

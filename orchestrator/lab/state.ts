@@ -1,0 +1,108 @@
+// The lab directory: what a lab created, written before it is created, so that `down`
+// works from this file alone (after a crash, without the topology file).
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '../errors.js';
+import type { Topology } from '../topology/model.js';
+
+export const STATE_VERSION = 1;
+
+export interface OwnedObject {
+  kind: 'netns' | 'link';
+  /** Kernel name: namespace name, or interface name inside `netns`. */
+  name: string;
+  node: string;
+  netns?: string;
+}
+
+export interface ProcessRecord {
+  pid: number;
+  node: string;
+  argv: readonly string[];
+  startedAt: string;
+}
+
+export interface LabState {
+  version: number;
+  name: string;
+  /** Random per `up`: two labs of the same name at different times never share a mark. */
+  id: string;
+  /** Set on every object and process of the lab; `down` removes only what carries it. */
+  mark: string;
+  substrate: string;
+  status: 'creating' | 'up' | 'destroying';
+  createdAt: string;
+  topologyFile?: string;
+  topology: Topology;
+  objects: OwnedObject[];
+  processes: ProcessRecord[];
+}
+
+export function defaultStateDir(): string {
+  return process.env.WARPLAB_STATE_DIR ?? '/run/warplab';
+}
+
+export function markOf(name: string, id: string): string {
+  return `warplab:${name}:${id}`;
+}
+
+export class LabDir {
+  readonly path: string;
+  private constructor(root: string, readonly name: string) {
+    this.path = join(root, 'labs', name);
+  }
+
+  /** Claims the name; fails if a lab of that name exists. */
+  static create(root: string, name: string): LabDir {
+    const dir = new LabDir(root, name);
+    mkdirSync(join(root, 'labs'), { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(dir.path, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new LabError(`lab "${name}" already exists (state in ${dir.path}); run \`warplab down ${name}\` first, or rename the lab`);
+      }
+      throw e;
+    }
+    return dir;
+  }
+
+  static open(root: string, name: string): LabDir {
+    const dir = new LabDir(root, name);
+    if (!existsSync(dir.file)) {
+      const known = LabDir.list(root).map((d) => d.name);
+      throw new LabError(`no lab named "${name}" (state dir ${root})` + (known.length ? `; labs: ${known.join(', ')}` : '; no labs are up'));
+    }
+    return dir;
+  }
+
+  static list(root: string): LabDir[] {
+    const labs = join(root, 'labs');
+    if (!existsSync(labs)) return [];
+    return readdirSync(labs)
+      .filter((n) => existsSync(join(labs, n, 'state.json')))
+      .sort()
+      .map((n) => new LabDir(root, n));
+  }
+
+  get file(): string {
+    return join(this.path, 'state.json');
+  }
+
+  read(): LabState {
+    const s = JSON.parse(readFileSync(this.file, 'utf8')) as LabState;
+    if (s.version !== STATE_VERSION) throw new LabError(`${this.file}: state version ${s.version}, this warplab reads ${STATE_VERSION}`);
+    return s;
+  }
+
+  /** Atomic: a crash leaves the old or the new state, never half of one. */
+  write(s: LabState): void {
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(s, null, 1), { mode: 0o600 });
+    renameSync(tmp, this.file);
+  }
+
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}

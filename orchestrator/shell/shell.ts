@@ -1,0 +1,51 @@
+// Every node exposes one Shell; where it runs (netns, Mininet node, container, SSH host)
+// is decided by which Shell a substrate hands out, never by subclassing the node.
+import type { WriteStream } from 'node:fs';
+
+export interface ExecOptions {
+  /** Written to the command's stdin. */
+  input?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Throw ExecError on a non-zero exit (default true). */
+  check?: boolean;
+}
+
+export interface ExecResult {
+  argv: readonly string[];
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  /** Where stdout/stderr go (a file on the orchestrator's machine); discarded when absent. */
+  stdout?: WriteStream;
+  stderr?: WriteStream;
+}
+
+/** A long-running process started through a Shell. */
+export interface BackgroundProcess {
+  /** PID as seen by the orchestrator's machine (what `down` kills). */
+  readonly pid: number;
+  readonly argv: readonly string[];
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export interface Shell {
+  /** Human-readable place, used in errors: `netns wl-icoin-R1`. */
+  readonly where: string;
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  spawn(argv: readonly string[], opts?: SpawnOptions): BackgroundProcess;
+}
+
+/** Quote one argument for a POSIX shell. */
+export function shQuote(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,130 @@
+// The embedded default: one network namespace per node, veth pairs for links, a bridge
+// namespace per lan. No daemon; everything is named wl-LAB-NODE and marked with the lab's mark.
+import { ExecError, Interrupted, SubstrateError } from '../../errors.js';
+import { waitGone } from '../../lab/processes.js';
+import type { LabState } from '../../lab/state.js';
+import { LocalShell } from '../../shell/local.js';
+import type { BackgroundProcess, Shell } from '../../shell/shell.js';
+import type { Topology } from '../../topology/model.js';
+import type { BuildContext, Substrate } from '../substrate.js';
+import { linksBatch, namespacesBatch, nodeBatch, nsName, sysctlsOf, wiresOf } from './plan.js';
+
+const CONCURRENCY = 4;
+
+async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+  const results: PromiseSettledResult<void>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!).then(
+        () => ({ status: 'fulfilled', value: undefined }) as const,
+        (reason) => ({ status: 'rejected', reason }) as const,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return results;
+}
+
+export class NetnsSubstrate implements Substrate {
+  readonly name = 'netns';
+
+  /** `host` runs the root-namespace commands; tests pass a recording fake. */
+  constructor(private readonly host: Shell = new LocalShell('host')) {}
+
+  async missing(): Promise<string[]> {
+    const out: string[] = [];
+    if (process.getuid?.() !== 0) out.push('the netns substrate needs root (network namespaces and veths): run as root, or with CAP_NET_ADMIN and CAP_SYS_ADMIN');
+    for (const [tool, pkg] of [['ip', 'iproute2'], ['nsenter', 'util-linux']] as const) {
+      const r = await this.host.exec(['sh', '-c', `command -v ${tool}`], { check: false });
+      if (r.exitCode !== 0) out.push(`${tool} is missing: apt-get install ${pkg} (or run bash ci/setup.sh)`);
+    }
+    return out;
+  }
+
+  private enter(ns: string): string[] {
+    return ['nsenter', `--net=/run/netns/${ns}`, '--'];
+  }
+
+  async create(t: Topology, ctx: BuildContext): Promise<void> {
+    const { mark } = ctx.state;
+    const check = () => {
+      if (ctx.signal?.aborted) throw new Interrupted('interrupted while bringing the lab up');
+    };
+    const wanted = t.nodes.map((n) => nsName(t.name, n.name));
+    const existing = new Set((await this.host.exec(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]));
+    const clash = wanted.filter((n) => existing.has(n));
+    if (clash.length) throw new SubstrateError(`namespaces already exist and were not made by this lab: ${clash.join(', ')}; nothing was changed`);
+
+    ctx.record(t.nodes.map((n) => ({ kind: 'netns' as const, name: nsName(t.name, n.name), node: n.name })));
+    ctx.progress({ stage: 'namespaces', done: 0, total: t.nodes.length });
+    await this.host.exec(['ip', '-batch', '-'], { input: namespacesBatch(t), signal: ctx.signal });
+    ctx.progress({ stage: 'namespaces', done: t.nodes.length, total: t.nodes.length });
+    check();
+
+    const wires = wiresOf(t);
+    ctx.record(wires.flatMap((w) => [w.a, w.b]).map((e) => ({ kind: 'link' as const, name: e.ifname, node: e.node, netns: e.ns })));
+    ctx.progress({ stage: 'links', done: 0, total: wires.length });
+    if (wires.length) await this.host.exec(['ip', '-batch', '-'], { input: linksBatch(wires), signal: ctx.signal });
+    ctx.progress({ stage: 'links', done: wires.length, total: wires.length });
+    check();
+
+    let done = 0;
+    const results = await pool(t.nodes, CONCURRENCY, async (n) => {
+      check();
+      const sysctls = Object.entries(sysctlsOf(n)).map(([k, v]) => `echo ${v} > /proc/sys/${k}`);
+      await this.host.exec([...this.enter(nsName(t.name, n.name)), 'sh', '-ec', `${sysctls.join('; ')}; exec ip -batch -`], {
+        input: nodeBatch(n, wires, mark),
+        signal: ctx.signal,
+      });
+      ctx.progress({ stage: 'configure', done: ++done, total: t.nodes.length });
+    });
+    check();
+    const failed = results.map((r, i) => [t.nodes[i]!.name, r] as const).filter(([, r]) => r.status === 'rejected');
+    if (failed.length) {
+      const why = failed.map(([n, r]) => `  ${n}: ${((r as PromiseRejectedResult).reason as Error).message}`).join('\n');
+      throw new SubstrateError(`deployment failed for ${failed.length} node${failed.length > 1 ? 's' : ''}:\n${why}`);
+    }
+  }
+
+  shell(state: LabState, node: string, onSpawn?: (p: BackgroundProcess) => void): Shell {
+    const ns = nsName(state.name, node);
+    return new LocalShell(`${node} (netns ${ns})`, this.enter(ns), { WARPLAB_LAB: state.mark }, onSpawn);
+  }
+
+  /** The mark on a namespace's lo, or undefined when it has none or is gone. */
+  private async markOf(ns: string): Promise<string | undefined | null> {
+    const r = await this.host.exec(['ip', '-n', ns, '-o', 'link', 'show', 'lo'], { check: false });
+    if (r.exitCode !== 0) return null;
+    return /alias (\S+)/.exec(r.stdout)?.[1];
+  }
+
+  async destroy(state: LabState): Promise<string[]> {
+    const removed: string[] = [];
+    const doomed: string[] = [];
+    for (const o of state.objects.filter((x) => x.kind === 'netns')) {
+      const m = await this.markOf(o.name);
+      if (m === null) continue; // never made, or already gone
+      // An unmarked namespace is ours only while `up` was still creating it (crash before marking).
+      if (m === state.mark || (m === undefined && state.status === 'creating')) doomed.push(o.name);
+      else process.stderr.write(`warplab: leaving namespace ${o.name}: it carries ${m ? `mark ${m}` : 'no mark'}, not ${state.mark}\n`);
+    }
+    // Processes inside the lab's own namespaces are the lab's: stop them before the namespace goes.
+    for (const sig of ['TERM', 'KILL'] as const) {
+      const pids = (await Promise.all(doomed.map((ns) => this.host.exec(['ip', 'netns', 'pids', ns], { check: false }))))
+        .flatMap((r) => r.stdout.split('\n'))
+        .filter((p) => /^\d+$/.test(p));
+      if (!pids.length) break;
+      await this.host.exec(['kill', `-${sig}`, ...pids], { check: false });
+      removed.push(...pids.map((p) => `process ${p} (SIG${sig})`));
+      if (sig === 'TERM') await waitGone(pids.map(Number), 2000);
+    }
+    if (doomed.length) {
+      const r = await this.host.exec(['ip', '-force', '-batch', '-'], { input: doomed.map((n) => `netns del ${n}\n`).join(''), check: false });
+      if (r.exitCode !== 0) throw new ExecError(['ip', '-force', '-batch', '-'], 'host', r.exitCode, r.stdout, r.stderr, r.durationMs);
+      removed.push(...doomed.map((n) => `netns ${n}`));
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,32 @@
+// Where a lab's nodes and links become real. One interface, several substrates
+// (netns now; mininet, docker, ssh later), chosen by flag → WARPLAB_SUBSTRATE → netns.
+import type { LabState, OwnedObject } from '../lab/state.js';
+import type { BackgroundProcess, Shell } from '../shell/shell.js';
+import type { Topology } from '../topology/model.js';
+
+export interface ProgressEvent {
+  stage: string;
+  done: number;
+  total: number;
+}
+
+export interface BuildContext {
+  /** The lab as recorded so far; `name`, `id` and `mark` are set. */
+  readonly state: LabState;
+  /** Records objects in the lab directory before they are created. */
+  record(objects: OwnedObject[]): void;
+  signal?: AbortSignal;
+  progress(e: ProgressEvent): void;
+}
+
+export interface Substrate {
+  readonly name: string;
+  /** What this machine lacks for the topology, one sentence each (empty: all there). */
+  missing(t: Topology): Promise<string[]>;
+  /** Builds nodes, links, addresses and routes, recording each object before making it. */
+  create(t: Topology, ctx: BuildContext): Promise<void>;
+  /** The one Shell of a node. */
+  shell(state: LabState, node: string, onSpawn?: (p: BackgroundProcess) => void): Shell;
+  /** Removes what the state records and still carries the lab's mark; returns what it removed. */
+  destroy(state: LabState): Promise<string[]>;
+}

@@ -1,0 +1,79 @@
+// YAML → Topology, in one pipeline: syntax → schema (unknown keys are errors) → model →
+// semantic checks → auto routing. Every problem of the file is reported at once.
+import { readFile } from 'node:fs/promises';
+import { TopologyError, type Issue } from '../errors.js';
+import { topologySchemaPath } from '../paths.js';
+import { checkTopology, type Report } from './checks.js';
+import type { Endpoint, LinkSpec, NodeSpec, Topology } from './model.js';
+import { autoRoutes } from './routing.js';
+import { schemaIssues } from './schema.js';
+import { pathString, YamlSource, type YamlPath } from './source.js';
+
+type Raw = Record<string, any>;
+
+const TERSE_LINK = /^\s*(\S+)\s+--\s+(\S+)\s*$/;
+
+function endpoint(s: string): Endpoint {
+  const [node, iface] = s.split(':');
+  return iface ? { node: node!, iface } : { node: node! };
+}
+
+function strings(labels: Raw | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels ?? {}).map(([k, v]) => [k, String(v)]));
+}
+
+function toModel(raw: Raw, source: string): Topology {
+  const nodes: NodeSpec[] = Object.entries(raw.nodes as Raw).map(([name, n]) => ({
+    name,
+    kind: n.kind,
+    labels: strings(n.labels),
+    interfaces: Object.entries((n.interfaces ?? {}) as Raw).map(([iname, i]) => ({
+      name: iname,
+      ipv4: i?.ipv4 === undefined ? [] : [i.ipv4].flat(),
+      ...(i?.mac ? { mac: i.mac } : {}),
+      ...(i?.mtu ? { mtu: i.mtu } : {}),
+      announce: i?.announce ?? true,
+    })),
+    routes: ((n.routes ?? []) as Raw[]).map((r) => ({ to: r.to, via: r.via })),
+    announce: n.announce ?? [],
+    ...(n.subnet ? { subnet: n.subnet } : {}),
+  }));
+  const links: LinkSpec[] = ((raw.links ?? []) as (string | Raw)[]).map((l) => {
+    if (typeof l === 'string') {
+      const m = TERSE_LINK.exec(l)!;
+      return { a: endpoint(m[1]!), b: endpoint(m[2]!), labels: {} };
+    }
+    return { a: endpoint(l.a), b: endpoint(l.b), ...(l.mtu ? { mtu: l.mtu } : {}), labels: strings(l.labels) };
+  });
+  return { name: raw.name, labels: strings(raw.labels), routing: raw.routing ?? 'static', nodes, links, source };
+}
+
+/** Parse and validate; throws TopologyError listing every problem with file:line:col. */
+export function parseTopology(text: string, file = '<inline>'): Topology {
+  const src = new YamlSource(text, file);
+  if (src.syntaxIssues.length) throw new TopologyError(src.syntaxIssues);
+  const raw = src.value();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new TopologyError([{ pos: { file, line: 1, col: 1 }, path: '', message: 'a topology is a mapping', expected: 'keys name, nodes, links, …', hint: 'see topologies/*.yaml for examples' }]);
+  }
+  const issues: Issue[] = schemaIssues(src, raw, topologySchemaPath);
+  if (issues.length) throw new TopologyError(issues);
+
+  const report: Report = (path: YamlPath, message, hint, key = false) =>
+    issues.push({ pos: src.locate(path, key), path: pathString(path), message, ...(hint ? { hint } : {}) });
+  const rawNodes = (raw as Raw).nodes as Raw;
+  const addressPath = (node: string, iface: string, k: number): YamlPath => {
+    const base = ['nodes', node, 'interfaces', iface, 'ipv4'];
+    return Array.isArray(rawNodes[node]?.interfaces?.[iface]?.ipv4) ? [...base, k] : base;
+  };
+
+  let topo = toModel(raw as Raw, file);
+  checkTopology(topo, report, addressPath);
+  if (!issues.length && topo.routing === 'auto') topo = autoRoutes(topo, report);
+  if (issues.length) throw new TopologyError(issues.sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col));
+  return topo;
+}
+
+export async function loadTopologyFile(path: string): Promise<Topology> {
+  return parseTopology(await readFile(path, 'utf8'), path);
+}

@@ -1,0 +1,68 @@
+// The topology as plain data, after validation: what every substrate builds from.
+
+export const NODE_KINDS = ['host', 'router', 'edge-router', 'lan', 'hypervisor'] as const;
+export type NodeKind = (typeof NODE_KINDS)[number];
+
+/** Kinds that forward packets (ip_forward on, take part in auto routing). */
+export function isRouter(kind: NodeKind): boolean {
+  return kind === 'router' || kind === 'edge-router';
+}
+
+export interface InterfaceSpec {
+  name: string;
+  /** Addresses with prefix length, host bits kept: "172.16.0.1/16". */
+  ipv4: string[];
+  mac?: string;
+  mtu?: number;
+  /** false keeps this interface's subnets out of auto routing. */
+  announce: boolean;
+}
+
+export interface RouteSpec {
+  /** "default" or a prefix. */
+  to: string;
+  via: string;
+  /** Computed by auto routing rather than written in the file. */
+  auto?: boolean;
+}
+
+export interface NodeSpec {
+  name: string;
+  kind: NodeKind;
+  labels: Record<string, string>;
+  interfaces: InterfaceSpec[];
+  routes: RouteSpec[];
+  announce: string[];
+  subnet?: string;
+}
+
+export interface Endpoint {
+  node: string;
+  /** Absent for a lan endpoint. */
+  iface?: string;
+}
+
+export interface LinkSpec {
+  a: Endpoint;
+  b: Endpoint;
+  mtu?: number;
+  labels: Record<string, string>;
+}
+
+export interface Topology {
+  name: string;
+  labels: Record<string, string>;
+  routing: 'static' | 'auto';
+  nodes: NodeSpec[];
+  links: LinkSpec[];
+  /** Where it was loaded from, for messages. */
+  source: string;
+}
+
+export function endpointName(e: Endpoint): string {
+  return e.iface ? `${e.node}:${e.iface}` : e.node;
+}
+
+export function nodeByName(t: Topology, name: string): NodeSpec | undefined {
+  return t.nodes.find((n) => n.name === name);
+}
