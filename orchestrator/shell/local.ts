@@ -58,13 +58,13 @@ export class LocalShell implements Shell {
     const full = [...this.prefix, ...argv];
     const child = spawnChild(full[0]!, full.slice(1), {
       env: { ...process.env, ...this.baseEnv, ...opts.env },
-      stdio: ['ignore', opts.stdout ? 'pipe' : 'ignore', opts.stderr ? 'pipe' : 'ignore'],
+      stdio: opts.inherit ? 'inherit' : ['ignore', opts.stdout ? 'pipe' : 'ignore', opts.stderr ? 'pipe' : 'ignore'],
     });
     if (opts.stdout) child.stdout!.pipe(opts.stdout);
     if (opts.stderr) child.stderr!.pipe(opts.stderr);
     const exited = new Promise<number | null>((resolve) => {
       child.on('error', () => resolve(null));
-      child.on('exit', (code) => resolve(code));
+      child.on('exit', (code, sig) => resolve(code ?? (sig ? null : -1)));
     });
     const proc: BackgroundProcess = {
       pid: child.pid ?? -1,

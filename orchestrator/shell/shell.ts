@@ -26,6 +26,8 @@ export interface SpawnOptions {
   /** Where stdout/stderr go (a file on the orchestrator's machine); discarded when absent. */
   stdout?: WriteStream;
   stderr?: WriteStream;
+  /** Attach this process's terminal (for `warplab exec`). */
+  inherit?: boolean;
 }
 
 /** A long-running process started through a Shell. */

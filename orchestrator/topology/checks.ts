@@ -70,7 +70,7 @@ export function checkTopology(t: Topology, report: Report, addressPath: AddressP
 
   const segments = segmentsOf(t);
   for (const seg of segments) {
-    const where = seg.lan ? `lan ${seg.lan.name}` : `the link ${seg.id}`;
+    const where = seg.lan ? `lan ${seg.lan.name}` : seg.id;
     const seen: { addr: number; len: number; who: string }[] = [];
     const macs = new Map<string, string>();
     const lanNet = seg.lan?.subnet ? parseCidr(seg.lan.subnet) : undefined;
@@ -87,11 +87,10 @@ export function checkTopology(t: Topology, report: Report, addressPath: AddressP
         const at = addressPath(m.node.name, m.iface, k);
         const text = `${formatAddr(c.addr)}/${c.len}`;
         if (lanNet && !contains(lanNet, c.addr)) report(at, `${text} is outside ${where}'s subnet ${seg.lan!.subnet}`, `use an address inside ${seg.lan!.subnet}`);
-        for (const s of seen) {
-          if (s.addr === c.addr) report(at, `address ${formatAddr(c.addr)} is also used by ${s.who} on ${where}`, 'addresses must be unique within a segment');
-          else if (overlaps(s, c) && (s.len !== c.len || network(s) !== network(c)))
-            report(at, `${text} overlaps ${formatAddr(s.addr)}/${s.len} of ${s.who} on ${where} with a different prefix`, `give every interface on ${where} the same prefix, e.g. /${s.len}`);
-        }
+        const same = seen.find((s) => s.addr === c.addr);
+        const clash = seen.find((s) => overlaps(s, c) && (s.len !== c.len || network(s) !== network(c)));
+        if (same) report(at, `address ${formatAddr(c.addr)} is also used by ${same.who} on ${where}`, 'addresses must be unique within a segment');
+        else if (clash) report(at, `${text} overlaps ${formatAddr(clash.addr)}/${clash.len} of ${clash.who} on ${where} with a different prefix`, `give every interface on ${where} the same prefix, e.g. /${clash.len}`);
         seen.push({ addr: c.addr, len: c.len, who });
       });
     }

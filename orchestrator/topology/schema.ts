@@ -29,7 +29,7 @@ function distance(a: string, b: string): number {
 
 export function closest(word: string, choices: readonly string[]): string | undefined {
   let best: string | undefined;
-  let bestD = Math.max(2, Math.floor(word.length / 3)) + 1;
+  let bestD = Math.min(Math.max(2, Math.floor(word.length / 3)), word.length - 1) + 1;
   for (const c of choices) {
     const dd = distance(word.toLowerCase(), c.toLowerCase());
     if (dd < bestD) [best, bestD] = [c, dd];

@@ -11,7 +11,7 @@ export interface Member {
 }
 
 export interface Segment {
-  /** "link[3]" or the lan's name. */
+  /** "links[3]" or the lan's name. */
   id: string;
   lan?: NodeSpec;
   members: Member[];
@@ -33,12 +33,13 @@ export function segmentsOf(t: Topology): Segment[] {
       const node = nodes.get(e.node);
       if (!node || node.kind === 'lan' || !e.iface) return undefined;
       const spec = node.interfaces.find((x) => x.name === e.iface);
-      return { node, iface: e.iface, addrs: (spec?.ipv4 ?? []).map((a) => parseCidr(a)!).filter(Boolean), link: i };
+      if (!spec) return undefined; // reported by the checks as an unknown interface
+      return { node, iface: e.iface, addrs: spec.ipv4.map((a) => parseCidr(a)!).filter(Boolean), link: i };
     };
     const lan = lans.get(l.a.node) ?? lans.get(l.b.node);
     const ends = [member(l.a), member(l.b)].filter((m): m is Member => !!m);
     if (lan) lan.members.push(...ends);
-    else segments.push({ id: `link[${i}]`, members: ends });
+    else segments.push({ id: `links[${i}]`, members: ends });
   });
   return segments;
 }

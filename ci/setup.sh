@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything warplab needs on Debian 12 (as root), idempotently: system packages
+# (only the missing ones, so a second run takes seconds), npm dependencies, the build
+# (TypeScript and the agents' static binaries).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# iproute2/util-linux: namespaces and veths; iputils-ping: reachability; tcpdump, scapy:
+# captures and crafted packets; mininet (+ openvswitch-switch): the mininet substrate and
+# the benchmark; gcc/make/libc6-dev: the static agents.
+PACKAGES=(iproute2 util-linux procps iputils-ping nftables iptables tcpdump socat arping
+  python3-scapy bridge-utils mininet openvswitch-switch gcc make libc6-dev)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "ci/setup.sh installs system packages: run it as root (sudo bash ci/setup.sh)" >&2
+  exit 2
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # --no-install-recommends: nothing starts services we did not ask for.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "setup: system packages present"
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+else
+  npm run --silent build
+fi
+if [ -f agents/Makefile ]; then make -s -C agents; fi
+echo "setup: done ($(node orchestrator/cli/bin.js --version))"

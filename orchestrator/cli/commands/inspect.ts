@@ -1,0 +1,55 @@
+import { Command } from 'commander';
+import { attach, type StartedLab } from '../../lab/lab.js';
+import { defaultStateDir } from '../../lab/state.js';
+import { printJson, table } from '../output.js';
+
+/** What `inspect --json` prints: the recorded lab plus each node's live state. */
+export async function describeLab(lab: StartedLab) {
+  const s = lab.snapshot;
+  const nodes = await Promise.all(
+    s.topology.nodes.map(async (n) => {
+      const live = await lab.shell(n.name).exec(['ip', '-j', 'addr', 'show'], { check: false });
+      const links = live.exitCode === 0 ? (JSON.parse(live.stdout) as { ifname: string; operstate: string; address?: string; addr_info?: { family: string; local: string; prefixlen: number }[] }[]) : [];
+      return {
+        name: n.name,
+        kind: n.kind,
+        running: live.exitCode === 0,
+        interfaces: links
+          .filter((l) => l.ifname !== 'lo')
+          .map((l) => ({ name: l.ifname, state: l.operstate, mac: l.address, ipv4: (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`) })),
+        routes: n.routes,
+      };
+    }),
+  );
+  return { name: s.name, id: s.id, mark: s.mark, substrate: s.substrate, status: s.status, createdAt: s.createdAt, topologyFile: s.topologyFile, stateDir: lab.path, nodes, processes: s.processes };
+}
+
+export async function printLab(lab: StartedLab): Promise<void> {
+  const d = await describeLab(lab);
+  const rows = d.nodes.flatMap((n) => {
+    const ifs = n.interfaces.length ? n.interfaces : [{ name: '-', state: '', mac: '', ipv4: [] as string[] }];
+    return ifs.map((i, k) => [k ? '' : n.name, k ? '' : n.kind, k ? '' : n.running ? 'running' : 'MISSING', i.name, i.ipv4.join(',') || '-', i.mac ?? '']);
+  });
+  console.log(table(['NODE', 'KIND', 'STATE', 'IFACE', 'IPV4', 'MAC'], rows));
+}
+
+export function inspectCommand(): Command {
+  return new Command('inspect')
+    .description("show a lab's nodes, interfaces (read live from the kernel), routes and processes")
+    .argument('<lab>', 'lab name')
+    .option('--state-dir <dir>', 'where labs are recorded (env WARPLAB_STATE_DIR)', defaultStateDir())
+    .option('--json', 'print as JSON')
+    .addHelpText('after', `
+Example:
+  $ sudo warplab inspect icoin --json | jq '.nodes[] | {name, interfaces}'`)
+    .action(async (name: string, opts: { stateDir: string; json?: boolean }) => {
+      const lab = attach(name, opts.stateDir);
+      if (opts.json) return printJson(await describeLab(lab));
+      const s = lab.snapshot;
+      console.log(`lab ${s.name} (${s.substrate}, ${s.status}, mark ${s.mark}, state ${lab.path})\n`);
+      await printLab(lab);
+      const routes = s.topology.nodes.flatMap((n) => n.routes.map((r) => [n.name, r.to, r.via, r.auto ? 'auto' : 'file']));
+      if (routes.length) console.log('\n' + table(['NODE', 'TO', 'VIA', 'FROM'], routes));
+      if (s.processes.length) console.log('\n' + table(['PID', 'NODE', 'COMMAND'], s.processes.map((p) => [String(p.pid), p.node, p.argv.join(' ')])));
+    });
+}
