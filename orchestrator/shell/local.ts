@@ -25,6 +25,9 @@ export class LocalShell implements Shell {
         stdio: ['pipe', 'pipe', 'pipe'],
         signal: opts.signal,
         timeout: opts.timeoutMs,
+        // Own process group: a terminal's Ctrl-C reaches only warplab, which then stops
+        // cleanly, never a half-done `ip` or an agent.
+        detached: true,
       });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -59,6 +62,7 @@ export class LocalShell implements Shell {
     const child = spawnChild(full[0]!, full.slice(1), {
       env: { ...process.env, ...this.baseEnv, ...opts.env },
       stdio: opts.inherit ? 'inherit' : ['ignore', opts.stdout ? 'pipe' : 'ignore', opts.stderr ? 'pipe' : 'ignore'],
+      detached: !opts.inherit,
     });
     if (opts.stdout) child.stdout!.pipe(opts.stdout);
     if (opts.stderr) child.stderr!.pipe(opts.stderr);

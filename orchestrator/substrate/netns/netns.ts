@@ -1,5 +1,6 @@
 // The embedded default: one network namespace per node, veth pairs for links, a bridge
 // namespace per lan. No daemon; everything is named wl-LAB-NODE and marked with the lab's mark.
+import { existsSync } from 'node:fs';
 import { ExecError, Interrupted, SubstrateError } from '../../errors.js';
 import { waitGone } from '../../lab/processes.js';
 import type { LabState } from '../../lab/state.js';
@@ -49,6 +50,8 @@ export class NetnsSubstrate implements Substrate {
 
   async create(t: Topology, ctx: BuildContext): Promise<void> {
     const { mark } = ctx.state;
+    // Commands are never killed half-way (a killed `ip netns add` leaves a dead namespace
+    // file); an interrupt is honoured between steps.
     const check = () => {
       if (ctx.signal?.aborted) throw new Interrupted('interrupted while bringing the lab up');
     };
@@ -59,14 +62,14 @@ export class NetnsSubstrate implements Substrate {
 
     ctx.record(t.nodes.map((n) => ({ kind: 'netns' as const, name: nsName(t.name, n.name), node: n.name })));
     ctx.progress({ stage: 'namespaces', done: 0, total: t.nodes.length });
-    await this.host.exec(['ip', '-batch', '-'], { input: namespacesBatch(t), signal: ctx.signal });
+    await this.host.exec(['ip', '-batch', '-'], { input: namespacesBatch(t) });
     ctx.progress({ stage: 'namespaces', done: t.nodes.length, total: t.nodes.length });
     check();
 
     const wires = wiresOf(t);
     ctx.record(wires.flatMap((w) => [w.a, w.b]).map((e) => ({ kind: 'link' as const, name: e.ifname, node: e.node, netns: e.ns })));
     ctx.progress({ stage: 'links', done: 0, total: wires.length });
-    if (wires.length) await this.host.exec(['ip', '-batch', '-'], { input: linksBatch(wires), signal: ctx.signal });
+    if (wires.length) await this.host.exec(['ip', '-batch', '-'], { input: linksBatch(wires) });
     ctx.progress({ stage: 'links', done: wires.length, total: wires.length });
     check();
 
@@ -76,7 +79,6 @@ export class NetnsSubstrate implements Substrate {
       const sysctls = Object.entries(sysctlsOf(n)).map(([k, v]) => `echo ${v} > /proc/sys/${k}`);
       await this.host.exec([...this.enter(nsName(t.name, n.name)), 'sh', '-ec', `${sysctls.join('; ')}; exec ip -batch -`], {
         input: nodeBatch(n, wires, mark),
-        signal: ctx.signal,
       });
       ctx.progress({ stage: 'configure', done: ++done, total: t.nodes.length });
     });
@@ -105,7 +107,11 @@ export class NetnsSubstrate implements Substrate {
     const doomed: string[] = [];
     for (const o of state.objects.filter((x) => x.kind === 'netns')) {
       const m = await this.markOf(o.name);
-      if (m === null) continue; // never made, or already gone
+      if (m === null) {
+        // Unenterable: gone, or a file left by an `ip netns add` that died while `up` was creating.
+        if (state.status === 'creating' && existsSync(`/run/netns/${o.name}`)) doomed.push(o.name);
+        continue;
+      }
       // An unmarked namespace is ours only while `up` was still creating it (crash before marking).
       if (m === state.mark || (m === undefined && state.status === 'creating')) doomed.push(o.name);
       else process.stderr.write(`warplab: leaving namespace ${o.name}: it carries ${m ? `mark ${m}` : 'no mark'}, not ${state.mark}\n`);

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { chainTopologyYaml } from '../../bench/chain.js';
-import { attach, up } from '../../lab/lab.js';
+import { attach, down, listLabs, up } from '../../lab/lab.js';
 import { reachability } from '../../lab/reachability.js';
 import { packageRoot } from '../../paths.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
@@ -20,7 +20,7 @@ function assertNothingLeft(lab: string, stateDir: string, linksBefore: string[])
 }
 
 function warplab(stateDir: string, ...args: string[]) {
-  return spawnSync(process.execPath, [bin, ...args, '--state-dir', stateDir], { encoding: 'utf8' });
+  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, WARPLAB_STATE_DIR: stateDir } });
 }
 
 async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
@@ -42,7 +42,11 @@ describe('@root lab lifecycle on netns', function () {
     stateDir = tempStateDir();
     linksBefore = rootLinks();
   });
-  afterEach(() => removeDir(stateDir));
+  // A failed test must not leave its lab for the next one.
+  afterEach(async () => {
+    for (const l of listLabs(stateDir)) await down(l.name, stateDir);
+    removeDir(stateDir);
+  });
 
   for (const file of shippedTopologies) {
     it(`${basename(file)}: up, the reachability the topology predicts, down, nothing left`, async () => {
@@ -102,7 +106,7 @@ describe('@root lab lifecycle on netns', function () {
     await until('the first namespaces', () => labNamespaces('irq').length > 0);
     child.kill('SIGINT');
     const code = await new Promise((r) => child.on('exit', r));
-    assert.equal(code, 130, stderr);
+    assert.equal(code, 130, `exit ${code}: ${stderr}`);
     assert.match(stderr, /SIGINT: stopping and removing what was made/);
     assertNothingLeft('irq', stateDir, linksBefore);
   });
