@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 
 # iproute2/util-linux: namespaces and veths; iputils-ping: reachability; tcpdump, scapy:
 # captures and crafted packets; mininet (+ openvswitch-switch): the mininet substrate and
-# the benchmark; gcc/make/libc6-dev: the static agents.
+# the benchmark; gcc/make/libc6-dev: the static agents; clang/llvm/libbpf-dev/libelf-dev/
+# zlib1g-dev/libzstd-dev: the translator's eBPF program and its statically linked agent;
+# nftables: the translator's other backend.
 PACKAGES=(iproute2 util-linux procps iputils-ping nftables iptables tcpdump socat arping
-  python3-scapy bridge-utils mininet openvswitch-switch gcc make libc6-dev)
+  python3-scapy bridge-utils mininet openvswitch-switch gcc make libc6-dev
+  clang llvm libbpf-dev libelf-dev zlib1g-dev libzstd-dev)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "ci/setup.sh installs system packages: run it as root (sudo bash ci/setup.sh)" >&2
@@ -35,5 +38,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 else
   npm run --silent build
 fi
-if [ -f agents/Makefile ]; then make -s -C agents; fi
+make -s -C agents
 echo "setup: done ($(node orchestrator/cli/bin.js --version))"

@@ -6,6 +6,9 @@ import { execCommand } from './commands/exec.js';
 import { inspectCommand } from './commands/inspect.js';
 import { lsCommand } from './commands/ls.js';
 import { reachCommand } from './commands/reach.js';
+import { reportCommand } from './commands/report.js';
+import { rulesCommand } from './commands/rules.js';
+import { switchCommand } from './commands/switch.js';
 import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -26,7 +29,7 @@ Example session:
 
 Exit status: 0 success, 1 failure, 2 invalid input or usage, 130 interrupted.`);
 
-for (const c of [validateCommand(), upCommand(), downCommand(), lsCommand(), inspectCommand(), execCommand(), reachCommand()]) {
+for (const c of [validateCommand(), upCommand(), downCommand(), lsCommand(), inspectCommand(), execCommand(), reachCommand(), rulesCommand(), switchCommand(), reportCommand()]) {
   program.addCommand(c.exitOverride());
 }
 

@@ -1,0 +1,53 @@
+// How times from different places end up on one timeline.
+//
+// Every time warplab records is CLOCK_REALTIME in epoch milliseconds (a double: ~0.25 µs
+// precision today). udp-send stamps packets and udp-recv stamps arrivals (kernel
+// SO_TIMESTAMPNS) with CLOCK_REALTIME; the orchestrator stamps events with
+// realtimeNowMs(). Gaps and downtimes are differences of receive times on one receiver, so
+// they never depend on synchronisation. What does: placing packets against events, and
+// one-way delay. On one machine (every netns lab) all of them read the same kernel clock,
+// offset 0. When nodes run on different hosts (VMs, SSH hosts), each receiver's clock
+// offset to the orchestrator (receiver − orchestrator, from NTP/PTP or a ping-pong
+// estimate) is given per stream as clockOffsetMs, subtracted from its receive times,
+// and its uncertainty is reported next to the results. A VM's own clock is not trusted
+// across a migration (it may jump): receivers run outside the migrating VM where possible.
+
+/** Epoch-ms doubles carry ~0.24 µs of quantisation: durations are reported to the µs. */
+export function durationUs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** Orchestrator's CLOCK_REALTIME now, µs resolution: timeOrigin is realtime at start and
+ *  now() is CLOCK_MONOTONIC, which NTP slews at the same rate; only a clock step skews it. */
+export function realtimeNowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export interface ClockOffset {
+  /** Stream label or node whose clock this is. */
+  of: string;
+  /** That clock minus the orchestrator's, ms. */
+  offsetMs: number;
+  uncertaintyMs: number;
+  method: string;
+}
+
+/** Reported with every run, so a reader knows what the times can be compared with. */
+export interface ClockInfo {
+  reference: 'CLOCK_REALTIME of the orchestrator host';
+  /** Every sender, receiver and event on one host (one kernel clock). */
+  singleHost: boolean;
+  receiveTimestamps: 'kernel (SO_TIMESTAMPNS)' | 'user space';
+  offsets: ClockOffset[];
+  note: string;
+}
+
+export function singleHostClock(kernelTimestamps = true): ClockInfo {
+  return {
+    reference: 'CLOCK_REALTIME of the orchestrator host',
+    singleHost: true,
+    receiveTimestamps: kernelTimestamps ? 'kernel (SO_TIMESTAMPNS)' : 'user space',
+    offsets: [],
+    note: 'one machine: senders, receivers and events share one CLOCK_REALTIME (offset 0); gaps are receiver-clock differences and need no synchronisation',
+  };
+}

@@ -1,0 +1,18 @@
+// Number formatting shared by the human-readable reports.
+
+export function ms(v: number | null | undefined, digits = 2): string {
+  return v === null || v === undefined ? '—' : `${v.toFixed(digits)} ms`;
+}
+
+/** A value in the metric's unit: ms, packets (integer unless a mean), or a ratio as %. */
+export function valueIn(unit: string, v: number | null | undefined): string {
+  if (v === null || v === undefined) return '—';
+  if (unit === 'ms') return ms(v);
+  if (unit === 'ratio') return `${(v * 100).toFixed(3)} %`;
+  return Number.isInteger(v) ? String(v) : v.toFixed(1);
+}
+
+/** Safe as a trial's part of a file name. */
+export function slug(label: string): string {
+  return label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'trial';
+}

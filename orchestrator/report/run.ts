@@ -1,0 +1,182 @@
+// A probe run: what was recorded (input: raw logs + events) and what warplab derives from
+// it. report.json holds both, so reports can be re-rendered from it alone and re-analysed
+// whenever the raw logs are still beside it.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { WarplabError } from '../errors.js';
+import { analyzeStream, type StreamAnalysis } from '../probe/analysis.js';
+import type { ClockInfo } from '../probe/clock.js';
+import { parseArrivalLog, type ArrivalLog, type Arrivals } from '../probe/log.js';
+import { SD_KIND } from '../probe/stats.js';
+import type { ReceiverSummary, SenderSummary, StreamCapture } from '../probe/stream.js';
+import { windowsFromEvents, type DisruptionWindow, type EventKind, type TimelineEvent } from '../probe/timeline.js';
+import { statistics, type StatisticRow } from './metrics.js';
+import { paperReferences, type PaperReference } from './references.js';
+import { evaluateThresholds, type Threshold, type ThresholdResult } from './thresholds.js';
+
+export const REPORT_SCHEMA = 'warplab.probe-report';
+/** Bump on any change a reader of report.json would notice. */
+export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_FILE = 'report.json';
+
+export class ReportError extends WarplabError {
+  override name = 'ReportError';
+}
+
+export interface StreamInput {
+  label: string;
+  /** udp-recv's binary log, relative to the run directory. */
+  log: string;
+  stream: number;
+  intervalMs: number;
+  sender: SenderSummary | null;
+  receiver: ReceiverSummary | null;
+  /** Receiver clock minus the reference clock (see probe/clock.ts); 0 on one host. */
+  clockOffsetMs?: number;
+}
+
+export interface TrialInput {
+  label: string;
+  events: TimelineEvent[];
+  streams: StreamInput[];
+}
+
+export interface RunInput {
+  name: string;
+  createdAt: string;
+  description?: string;
+  clock: ClockInfo;
+  analysis: { gapThresholdMs?: number; steadyMs?: number };
+  thresholds: Threshold[];
+  trials: TrialInput[];
+}
+
+export interface StreamResult {
+  label: string;
+  analysis: StreamAnalysis;
+  /** The sender's own counters: send errors and skipped slots explain gaps without loss. */
+  sender: SenderSummary | null;
+}
+
+export interface TimelineEntry {
+  atMs: number;
+  /** Since the trial's origin (its first event or arrival). */
+  relMs: number;
+  kind: EventKind | 'first arrival' | 'last arrival' | 'downtime gap' | 'disruption' | 'noise-floor gap';
+  source: string;
+  detail?: string;
+}
+
+export interface TrialResult {
+  label: string;
+  originMs: number;
+  windows: DisruptionWindow[];
+  streams: StreamResult[];
+  /** Events and the stream's landmarks merged in time order. */
+  timeline: TimelineEntry[];
+}
+
+export interface ProbeRun {
+  schema: typeof REPORT_SCHEMA;
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  generatedAt: string;
+  input: RunInput;
+  trials: TrialResult[];
+  sdKind: typeof SD_KIND;
+  statistics: StatisticRow[];
+  thresholds: ThresholdResult[];
+  /** The papers' figures, for comparison only: not measured by warplab. */
+  references: readonly PaperReference[];
+}
+
+/** A stopped stream as the run records it (log path made relative to the run directory). */
+export function streamInput(c: StreamCapture, runDir: string): StreamInput {
+  return { label: c.label, log: relative(runDir, c.logPath), stream: c.stream, intervalMs: c.intervalMs, sender: c.sender, receiver: c.receiver };
+}
+
+const noArrivals: Arrivals = { seq: new Uint32Array(0), sendMs: new Float64Array(0), recvMs: new Float64Array(0) };
+
+/** Analyses every stream of every trial from the raw logs in runDir. */
+export function analyzeRun(input: RunInput, runDir: string): ProbeRun {
+  const logs = new Map<string, ArrivalLog>();
+  const logOf = (file: string) => {
+    let log = logs.get(file);
+    if (!log) {
+      const path = join(runDir, file);
+      if (!existsSync(path)) throw new ReportError(`${path}: raw log missing`);
+      log = parseArrivalLog(readFileSync(path), path);
+      logs.set(file, log);
+    }
+    return log;
+  };
+  const trials = input.trials.map((t): TrialResult => {
+    const windows = windowsFromEvents(t.events);
+    const streams = t.streams.map((s): StreamResult => ({
+      label: s.label,
+      analysis: analyzeStream(logOf(s.log).streams.get(s.stream) ?? noArrivals, {
+        intervalMs: s.intervalMs,
+        windows,
+        ...input.analysis,
+        ...(s.sender ? { sent: s.sender.sent } : {}),
+        ...(s.clockOffsetMs !== undefined ? { clockOffsetMs: s.clockOffsetMs } : {}),
+      }),
+      sender: s.sender,
+    }));
+    const originMs = Math.min(...t.events.map((e) => e.atMs), ...streams.flatMap((s) => (s.analysis.firstMs === null ? [] : [s.analysis.firstMs])));
+    return { label: t.label, originMs, windows, streams, timeline: timeline(t.events, streams, originMs) };
+  });
+  const stats = statistics(trials);
+  return {
+    schema: REPORT_SCHEMA,
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    generatedAt: new Date().toISOString(),
+    input,
+    trials,
+    sdKind: SD_KIND,
+    statistics: stats,
+    thresholds: evaluateThresholds(input.thresholds, trials, stats),
+    references: paperReferences,
+  };
+}
+
+function timeline(events: readonly TimelineEvent[], streams: readonly StreamResult[], originMs: number): TimelineEntry[] {
+  const entries: Omit<TimelineEntry, 'relMs'>[] = events.map((e) => ({
+    atMs: e.atMs,
+    kind: e.kind,
+    source: e.source,
+    ...(e.detail || e.uncertaintyMs ? { detail: [e.detail, e.uncertaintyMs ? `± ${e.uncertaintyMs.toFixed(3)} ms` : ''].filter(Boolean).join(' ') } : {}),
+  }));
+  for (const { label, analysis: a } of streams) {
+    if (a.firstMs !== null) entries.push({ atMs: a.firstMs, kind: 'first arrival', source: label });
+    if (a.lastMs !== null) entries.push({ atMs: a.lastMs, kind: 'last arrival', source: label });
+    for (const w of a.windows) {
+      if (w.downtimeGap) entries.push({ atMs: w.downtimeGap.startMs, kind: 'downtime gap', source: label, detail: `${w.window}: ${w.downtimeGap.durationMs.toFixed(3)} ms, ${w.downtimeGap.seqSkipped} seq skipped` });
+      if (w.disruption) entries.push({ atMs: w.disruption.startMs, kind: 'disruption', source: label, detail: `${w.window}: ${w.disruption.spanMs === null ? 'not steady again before the end' : `${w.disruption.spanMs.toFixed(3)} ms`}, ${w.disruption.gaps} gaps` });
+    }
+    if (a.noiseFloorGap) entries.push({ atMs: a.noiseFloorGap.startMs, kind: 'noise-floor gap', source: label, detail: `${a.noiseFloorGap.durationMs.toFixed(3)} ms` });
+  }
+  return entries.sort((x, y) => x.atMs - y.atMs).map((e) => ({ ...e, relMs: e.atMs - originMs }));
+}
+
+/** Reads report.json, refusing other schemas and versions. */
+export function loadRun(runDir: string): ProbeRun {
+  const path = join(runDir, REPORT_FILE);
+  if (!existsSync(path)) throw new ReportError(`${runDir} is not a probe run directory: no ${REPORT_FILE}`);
+  let run: Partial<ProbeRun>;
+  try {
+    run = JSON.parse(readFileSync(path, 'utf8')) as Partial<ProbeRun>;
+  } catch (e) {
+    throw new ReportError(`${path}: not JSON: ${(e as Error).message}`);
+  }
+  if (run.schema !== REPORT_SCHEMA || run.schemaVersion !== REPORT_SCHEMA_VERSION) {
+    throw new ReportError(`${path}: schema ${run.schema ?? '?'} v${run.schemaVersion ?? '?'}, this warplab reads ${REPORT_SCHEMA} v${REPORT_SCHEMA_VERSION}`);
+  }
+  return run as ProbeRun;
+}
+
+/** Re-analyses from the raw logs when all are present, else keeps the recorded results. */
+export function reloadRun(runDir: string): { run: ProbeRun; reanalyzed: boolean } {
+  const run = loadRun(runDir);
+  const allLogs = run.input.trials.every((t) => t.streams.every((s) => existsSync(join(runDir, s.log))));
+  return allLogs ? { run: analyzeRun(run.input, runDir), reanalyzed: true } : { run, reanalyzed: false };
+}
