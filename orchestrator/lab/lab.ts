@@ -7,6 +7,10 @@ import type { BackgroundProcess, Shell } from '../shell/shell.js';
 import { nodeByName, type Topology } from '../topology/model.js';
 import { defaultStateDir, LabDir, markOf, STATE_VERSION, type LabState } from './state.js';
 import { carriesMark, waitGone } from './processes.js';
+import { readFileSync } from 'node:fs';
+import { LocalShell } from '../shell/local.js';
+import { deployAgent } from '../translator/agent.js';
+import { edgeTranslators } from '../translator/pages.js';
 
 export interface UpOptions {
   stateDir?: string;
@@ -101,7 +105,8 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab>
       signal: opts.signal,
       progress: (e) => opts.onProgress?.(e),
     });
-    state = { ...state, status: 'up' };
+    await deployTranslators(new StartedLab(dir, state, substrate), opts);
+    state = { ...dir.read(), status: 'up' };
     dir.write(state);
   } catch (e) {
     // Whatever failed or interrupted us, leave nothing behind before reporting it.
@@ -111,6 +116,31 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab>
     throw e;
   }
   return new StartedLab(dir, state, substrate);
+}
+
+async function deployTranslators(lab: StartedLab, opts: UpOptions): Promise<void> {
+  const edges = edgeTranslators(lab.topology);
+  if (!edges.length) return;
+  let done = 0;
+  opts.onProgress?.({ stage: 'translators', done, total: edges.length });
+  await Promise.all(
+    edges.map(async ({ node }) => {
+      await deployAgent(lab.path, lab.snapshot.mark, node, lab.shell(node.name), opts.signal);
+      opts.onProgress?.({ stage: 'translators', done: ++done, total: edges.length });
+    }),
+  );
+}
+
+/** Mounts a lab made under its own directory (an agent's bpffs), deepest first. */
+async function unmountUnder(path: string): Promise<string[]> {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '))
+    .filter((m): m is string => !!m && m.startsWith(path + '/'))
+    .sort((a, b) => b.length - a.length);
+  const host = new LocalShell('host');
+  for (const m of mounts) await host.exec(['umount', m]);
+  return mounts.map((m) => `mount ${m}`);
 }
 
 /** Opens a running lab from its state alone. */
@@ -134,6 +164,7 @@ async function destroy(dir: LabDir, substrate: Substrate): Promise<string[]> {
   for (const p of pids.filter((x) => carriesMark(x, state.mark))) process.kill(p, 'SIGKILL');
   removed.push(...pids.map((p) => `process ${p}`));
   removed.push(...(await substrate.destroy(state)));
+  removed.push(...(await unmountUnder(dir.path)));
   dir.remove();
   return removed;
 }

@@ -1,6 +1,7 @@
 // Runs commands on the orchestrator's machine, optionally behind a prefix that enters a
 // namespace (`nsenter --net=…`): the netns substrate's Shell is this with a prefix.
 import { spawn as spawnChild } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { ExecError, Interrupted } from '../errors.js';
 import type { BackgroundProcess, ExecOptions, ExecResult, Shell, SpawnOptions } from './shell.js';
 
@@ -59,11 +60,16 @@ export class LocalShell implements Shell {
 
   spawn(argv: readonly string[], opts: SpawnOptions = {}): BackgroundProcess {
     const full = [...this.prefix, ...argv];
+    const log = opts.logFile ? openSync(opts.logFile, 'a', 0o600) : undefined;
     const child = spawnChild(full[0]!, full.slice(1), {
       env: { ...process.env, ...this.baseEnv, ...opts.env },
-      stdio: opts.inherit ? 'inherit' : ['ignore', opts.stdout ? 'pipe' : 'ignore', opts.stderr ? 'pipe' : 'ignore'],
+      stdio: opts.inherit ? 'inherit' : log !== undefined ? ['ignore', log, log] : ['ignore', opts.stdout ? 'pipe' : 'ignore', opts.stderr ? 'pipe' : 'ignore'],
       detached: !opts.inherit,
     });
+    if (log !== undefined) {
+      closeSync(log);
+      child.unref();
+    }
     if (opts.stdout) child.stdout!.pipe(opts.stdout);
     if (opts.stderr) child.stderr!.pipe(opts.stderr);
     const exited = new Promise<number | null>((resolve) => {

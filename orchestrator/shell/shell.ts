@@ -28,6 +28,11 @@ export interface SpawnOptions {
   stderr?: WriteStream;
   /** Attach this process's terminal (for `warplab exec`). */
   inherit?: boolean;
+  /**
+   * A daemon (an agent) that outlives this warplab process: its output goes to this file
+   * on the orchestrator's machine and nothing waits for it.
+   */
+  logFile?: string;
 }
 
 /** A long-running process started through a Shell. */

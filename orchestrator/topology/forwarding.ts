@@ -1,8 +1,10 @@
-// Predicts what plain IPv4 forwarding does on the model: which hosts a ping connects.
-// Tests compare this prediction with pings in the real lab, so both must agree.
-import { contains, formatAddr, parseAddr, parseCidr, type Cidr } from './ipv4.js';
+// Predicts what IPv4 forwarding and the edge translators do on the model: which hosts a
+// ping connects. Tests compare this prediction with pings in the real lab.
+import { contains, formatAddr, network, parseAddr, parseCidr, type Cidr } from './ipv4.js';
 import { isRouter, type NodeSpec, type Topology } from './model.js';
 import { segmentsOf, type Member, type Segment } from './segments.js';
+import { applySteps, stepsOf } from '../translator/mapping.js';
+import type { PageSpec } from '../translator/pages.js';
 
 export interface Delivery {
   ok: boolean;
@@ -12,11 +14,28 @@ export interface Delivery {
   reason?: string;
   /** Source address the first hop would put on the packet. */
   source?: string;
+  /** Addresses as the receiver sees them. */
+  seen?: { src: string; dst: string };
 }
 
 interface Hop {
   prefix: Cidr;
   via?: number;
+}
+
+/** Translate one address by longest-prefix match over one side of the pages; undefined: no rule. */
+function translate(pages: PageSpec[], addr: number, fromLan: boolean): number | undefined {
+  const sides = pages.map((p) => {
+    const lan = parseCidr(p.lan)!;
+    const wan = parseCidr(p.wan ?? p.lan)!;
+    return { p, from: fromLan ? lan : wan, to: fromLan ? wan : lan };
+  });
+  const hit = sides.filter((s) => contains(s.from, addr)).sort((a, b) => b.from.len - a.from.len)[0];
+  if (!hit) return undefined;
+  const bits = 32 - hit.from.len;
+  const steps = stepsOf(hit.p.wan ? hit.p.mapping : { kind: 'contiguous' }, bits);
+  const host = (addr - network(hit.from)) >>> 0;
+  return (network(hit.to) + applySteps(fromLan ? steps.forward : steps.inverse, host, bits)) >>> 0;
 }
 
 export class ForwardingModel {
@@ -43,44 +62,58 @@ export class ForwardingModel {
     return hops.filter((h) => contains(h.prefix, dst)).sort((a, b) => b.prefix.len - a.prefix.len)[0];
   }
 
-  /** The neighbour owning `addr` on a segment where `n` has a subnet containing it. */
-  private neighbour(n: NodeSpec, addr: number): { node: NodeSpec; egress: Cidr } | undefined {
+  /** The neighbour member owning `addr` on a segment where `n` has a subnet containing it. */
+  private neighbour(n: NodeSpec, addr: number): { peer: Member; egress: Cidr } | undefined {
     for (const { m, seg } of this.attachments(n)) {
       const egress = m.addrs.find((c) => contains(c, addr));
       if (!egress) continue;
       const peer = seg.members.find((x) => x.node !== n && x.addrs.some((c) => c.addr === addr));
-      if (peer) return { node: peer.node, egress };
+      if (peer) return { peer, egress };
     }
     return undefined;
   }
 
-  deliver(from: string, to: string): Delivery {
-    const dst = parseAddr(to)!;
+  /** Follows one packet; `src` defaults to the address of the first egress interface. */
+  deliver(from: string, to: string, src?: string): Delivery {
+    let dst = parseAddr(to)!;
     let cur = this.t.nodes.find((n) => n.name === from)!;
+    let s = src === undefined ? undefined : parseAddr(src);
     const path = [cur.name];
-    let source: string | undefined;
+    let source: string | undefined = src;
     for (let ttl = 64; ttl > 0; ttl--) {
-      if (this.owns(cur, dst)) return { ok: true, path, source };
+      if (this.owns(cur, dst)) return { ok: true, path, source, seen: { src: formatAddr(s!), dst: formatAddr(dst) } };
       if (path.length > 1 && !isRouter(cur.kind)) return { ok: false, path, reason: `${cur.name} does not forward` };
       const hop = this.lookup(cur, dst);
-      if (!hop) return { ok: false, path, reason: `${cur.name} has no route to ${to}` };
+      if (!hop) return { ok: false, path, reason: `${cur.name} has no route to ${formatAddr(dst)}` };
       const next = this.neighbour(cur, hop.via ?? dst);
       if (!next) return { ok: false, path, reason: `${cur.name}: no neighbour answers ARP for ${formatAddr(hop.via ?? dst)}` };
-      source ??= formatAddr(next.egress.addr);
-      cur = next.node;
+      if (s === undefined) {
+        s = next.egress.addr;
+        source = formatAddr(s);
+      }
+      cur = next.peer.node;
       path.push(cur.name);
+      const tr = cur.translator;
+      if (tr) {
+        const fromLan = tr.lan.includes(next.peer.iface);
+        const ns = translate(tr.pages, s, fromLan);
+        const nd = translate(tr.pages, dst, fromLan);
+        if (ns === undefined) return { ok: false, path, reason: `${cur.name}'s translator has no page for source ${formatAddr(s)}` };
+        if (nd === undefined) return { ok: false, path, reason: `${cur.name}'s translator has no page for destination ${formatAddr(dst)}` };
+        [s, dst] = [ns, nd];
+      }
     }
     return { ok: false, path, reason: 'TTL exceeded (routing loop)' };
   }
 
-  /** A ping works when the request arrives and the reply finds its way back. */
+  /** A ping works when the request arrives and the reply, addressed as the target saw it, comes back. */
   ping(from: string, to: string): Delivery {
     const there = this.deliver(from, to);
     if (!there.ok) return there;
-    const target = this.t.nodes.find((n) => n.name === there.path[there.path.length - 1])!;
-    const back = this.deliver(target.name, there.source!);
-    if (back.ok && back.path[back.path.length - 1] === from) return there;
-    const reason = back.ok ? `reply goes to ${back.path[back.path.length - 1]}, which has the same address` : back.reason;
+    const target = there.path[there.path.length - 1]!;
+    const back = this.deliver(target, there.seen!.src, there.seen!.dst);
+    if (back.ok && back.path[back.path.length - 1] === from && back.seen!.src === to) return there;
+    const reason = !back.ok ? back.reason : back.path[back.path.length - 1] !== from ? `reply goes to ${back.path[back.path.length - 1]}, which has the same address` : `reply arrives from ${back.seen!.src}, not ${to}`;
     return { ok: false, path: [...there.path, ...back.path.slice(1)], reason: `reply lost: ${reason}` };
   }
 }

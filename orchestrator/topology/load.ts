@@ -7,6 +7,7 @@ import { checkTopology, type Report } from './checks.js';
 import type { Endpoint, LinkSpec, NodeSpec, Topology } from './model.js';
 import { autoRoutes } from './routing.js';
 import { schemaIssues } from './schema.js';
+import { checkPage, checkPageSets, pageFromRaw, type PageSpec } from '../translator/pages.js';
 import { pathString, YamlSource, type YamlPath } from './source.js';
 
 type Raw = Record<string, any>;
@@ -22,7 +23,15 @@ function strings(labels: Raw | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(labels ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
-function toModel(raw: Raw, source: string): Topology {
+function toModel(raw: Raw, source: string, report: Report): Topology {
+  const named = (raw.pages ?? {}) as Raw;
+  const pagesOf = (node: string, list: (string | Raw)[]): PageSpec[] =>
+    list.flatMap((p, i) => {
+      if (typeof p !== 'string') return [pageFromRaw(p)];
+      if (named[p]) return [pageFromRaw(named[p], p)];
+      report(['nodes', node, 'translator', 'pages', i], `unknown page "${p}"`, Object.keys(named).length ? `pages are: ${Object.keys(named).join(', ')}` : 'declare it under the top-level pages');
+      return [];
+    });
   const nodes: NodeSpec[] = Object.entries(raw.nodes as Raw).map(([name, n]) => ({
     name,
     kind: n.kind,
@@ -37,6 +46,7 @@ function toModel(raw: Raw, source: string): Topology {
     routes: ((n.routes ?? []) as Raw[]).map((r) => ({ to: r.to, via: r.via })),
     announce: n.announce ?? [],
     ...(n.subnet ? { subnet: n.subnet } : {}),
+    ...(n.translator ? { translator: { backend: n.translator.backend ?? 'auto', lan: n.translator.lan, pages: pagesOf(name, n.translator.pages) } } : {}),
   }));
   const links: LinkSpec[] = ((raw.links ?? []) as (string | Raw)[]).map((l) => {
     if (typeof l === 'string') {
@@ -46,6 +56,22 @@ function toModel(raw: Raw, source: string): Topology {
     return { a: endpoint(l.a), b: endpoint(l.b), ...(l.mtu ? { mtu: l.mtu } : {}), labels: strings(l.labels) };
   });
   return { name: raw.name, labels: strings(raw.labels), routing: raw.routing ?? 'static', nodes, links, source };
+}
+
+function checkTranslators(raw: Raw, t: Topology, report: Report): void {
+  for (const [name, p] of Object.entries((raw.pages ?? {}) as Raw)) checkPage(pageFromRaw(p, name), ['pages', name], report, p.pass === true);
+  for (const n of t.nodes.filter((x) => x.translator)) {
+    const base = ['nodes', n.name, 'translator'];
+    if (n.kind !== 'edge-router') report(base, `a translator runs on edge routers; ${n.name} is a ${n.kind}`, 'set kind: edge-router');
+    n.translator!.lan.forEach((itf, i) => {
+      if (!n.interfaces.some((x) => x.name === itf)) report([...base, 'lan', i], `${n.name} has no interface "${itf}"`, `interfaces: ${n.interfaces.map((x) => x.name).join(', ')}`);
+    });
+    const rawPages = (raw.nodes[n.name].translator.pages ?? []) as (string | Raw)[];
+    rawPages.forEach((p, i) => {
+      if (typeof p !== 'string') checkPage(pageFromRaw(p), [...base, 'pages', i], report, p.pass === true);
+    });
+  }
+  checkPageSets(t, report, (node, i) => ['nodes', node, 'translator', 'pages', i]);
 }
 
 /** Parse and validate; throws TopologyError listing every problem with file:line:col. */
@@ -67,8 +93,9 @@ export function parseTopology(text: string, file = '<inline>'): Topology {
     return Array.isArray(rawNodes[node]?.interfaces?.[iface]?.ipv4) ? [...base, k] : base;
   };
 
-  let topo = toModel(raw as Raw, file);
+  let topo = toModel(raw as Raw, file, report);
   checkTopology(topo, report, addressPath);
+  checkTranslators(raw as Raw, topo, report);
   if (!issues.length && topo.routing === 'auto') topo = autoRoutes(topo, report);
   if (issues.length) throw new TopologyError(issues.sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col));
   return topo;

@@ -1,4 +1,5 @@
 // The topology as plain data, after validation: what every substrate builds from.
+import type { TranslatorSpec } from '../translator/pages.js';
 
 export const NODE_KINDS = ['host', 'router', 'edge-router', 'lan', 'hypervisor'] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];
@@ -34,6 +35,8 @@ export interface NodeSpec {
   routes: RouteSpec[];
   announce: string[];
   subnet?: string;
+  /** edge-router only: the translator agent's pages. */
+  translator?: TranslatorSpec;
 }
 
 export interface Endpoint {
