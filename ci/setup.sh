@@ -6,12 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # iproute2/util-linux: namespaces and veths; iputils-ping: reachability; tcpdump, scapy:
-# captures and crafted packets; mininet (+ openvswitch-switch): the mininet substrate and
-# the benchmark; gcc/make/libc6-dev: the static agents; clang/llvm/libbpf-dev/libelf-dev/
-# zlib1g-dev/libzstd-dev: the translator's eBPF program and its statically linked agent;
-# nftables: the translator's other backend.
+# captures and crafted packets; mininet: the benchmark's Mininet side; gcc/make/libc6-dev:
+# the static agents; clang/llvm/libbpf-dev/libelf-dev/zlib1g-dev/libzstd-dev: the
+# translator's eBPF program and its statically linked agent; nftables: its other backend;
+# ethtool: agents/translator/netns-test.sh turns checksum offload off.
 PACKAGES=(iproute2 util-linux procps iputils-ping nftables iptables tcpdump socat arping
-  python3-scapy bridge-utils mininet openvswitch-switch gcc make libc6-dev
+  python3-scapy bridge-utils mininet ethtool gcc make libc6-dev
   clang llvm libbpf-dev libelf-dev zlib1g-dev libzstd-dev)
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -12,6 +12,12 @@ import { switchCommand } from './commands/switch.js';
 import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
 
+// `warplab ls | head` closes our stdout early: that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const program = new Command('warplab')
   .description('testbed orchestrator for wide-area live migration without address warping')
   .version('0.1.0')

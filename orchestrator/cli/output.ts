@@ -1,4 +1,6 @@
 // Shared by the commands: tables for people, JSON for machines, progress only on a terminal.
+import { Option } from 'commander';
+import { defaultStateDir } from '../lab/state.js';
 import type { ProgressEvent } from '../substrate/substrate.js';
 
 export function table(head: string[], rows: string[][]): string {
@@ -45,4 +47,9 @@ export function interruptible(): { signal: AbortSignal; dispose: () => void } {
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/** Every lab command finds labs the same way. */
+export function stateDirOption(): Option {
+  return new Option('--state-dir <dir>', 'where labs are recorded (env WARPLAB_STATE_DIR)').default(defaultStateDir());
 }

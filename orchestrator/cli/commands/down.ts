@@ -1,15 +1,14 @@
 import { Command } from 'commander';
 import { down, listLabs } from '../../lab/lab.js';
-import { defaultStateDir } from '../../lab/state.js';
 import { LabError } from '../../errors.js';
-import { printJson } from '../output.js';
+import { printJson, stateDirOption } from '../output.js';
 
 export function downCommand(): Command {
   return new Command('down')
     .description('remove a lab: its processes, namespaces and links, from the recorded state alone')
     .argument('[labs...]', 'lab names (see `warplab ls`)')
     .option('-a, --all', 'remove every lab recorded in the state directory')
-    .option('--state-dir <dir>', 'where labs are recorded (env WARPLAB_STATE_DIR)', defaultStateDir())
+    .addOption(stateDirOption())
     .option('--json', 'print what was removed as JSON')
     .addHelpText('after', `
 Only objects that carry the lab's mark are removed; the topology file is not needed.

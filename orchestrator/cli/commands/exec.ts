@@ -1,6 +1,6 @@
 import { Command } from 'commander';
+import { stateDirOption } from '../output.js';
 import { attach } from '../../lab/lab.js';
-import { defaultStateDir } from '../../lab/state.js';
 
 export function execCommand(): Command {
   return new Command('exec')
@@ -8,7 +8,7 @@ export function execCommand(): Command {
     .argument('<lab>', 'lab name')
     .argument('<node>', 'node name')
     .argument('<command...>', 'the command, after --')
-    .option('--state-dir <dir>', 'where labs are recorded (env WARPLAB_STATE_DIR)', defaultStateDir())
+    .addOption(stateDirOption())
     .addHelpText('after', `
 The exit status is the command's.
 

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { attach, type StartedLab } from '../../lab/lab.js';
-import { defaultStateDir } from '../../lab/state.js';
-import { printJson, table } from '../output.js';
+import { printJson, stateDirOption, table } from '../output.js';
 
 /** What `inspect --json` prints: the recorded lab plus each node's live state. */
 export async function describeLab(lab: StartedLab) {
@@ -37,7 +36,7 @@ export function inspectCommand(): Command {
   return new Command('inspect')
     .description("show a lab's nodes, interfaces (read live from the kernel), routes and processes")
     .argument('<lab>', 'lab name')
-    .option('--state-dir <dir>', 'where labs are recorded (env WARPLAB_STATE_DIR)', defaultStateDir())
+    .addOption(stateDirOption())
     .option('--json', 'print as JSON')
     .addHelpText('after', `
 Example:

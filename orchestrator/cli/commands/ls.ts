@@ -1,12 +1,11 @@
 import { Command } from 'commander';
 import { listLabs } from '../../lab/lab.js';
-import { defaultStateDir } from '../../lab/state.js';
-import { printJson, table } from '../output.js';
+import { printJson, stateDirOption, table } from '../output.js';
 
 export function lsCommand(): Command {
   return new Command('ls')
     .description('list the labs recorded in the state directory')
-    .option('--state-dir <dir>', 'where labs are recorded (env WARPLAB_STATE_DIR)', defaultStateDir())
+    .addOption(stateDirOption())
     .option('--json', 'print as JSON')
     .addHelpText('after', `
 Example:

@@ -1,14 +1,13 @@
 import { Command } from 'commander';
 import { attach } from '../../lab/lab.js';
 import { formatMatrix, reachability } from '../../lab/reachability.js';
-import { defaultStateDir } from '../../lab/state.js';
-import { printJson } from '../output.js';
+import { printJson, stateDirOption } from '../output.js';
 
 export function reachCommand(): Command {
   return new Command('reach')
     .description('ping between every pair of hosts and hypervisors, beside what the topology predicts')
     .argument('<lab>', 'lab name')
-    .option('--state-dir <dir>', 'where labs are recorded (env WARPLAB_STATE_DIR)', defaultStateDir())
+    .addOption(stateDirOption())
     .option('--json', 'print every pair as JSON')
     .addHelpText('after', `
 The prediction simulates plain IPv4 forwarding on the topology's addresses and routes.

@@ -1,15 +1,14 @@
 import { Command } from 'commander';
 import { attach } from '../../lab/lab.js';
-import { defaultStateDir } from '../../lab/state.js';
 import { translatorStatus } from '../../translator/control.js';
-import { printJson, table } from '../output.js';
+import { printJson, stateDirOption, table } from '../output.js';
 
 export function rulesCommand(): Command {
   return new Command('rules')
     .description("show the translators' tables and counters, as their agents report them")
     .argument('<lab>', 'lab name')
     .argument('[router]', 'one edge router (default: all)')
-    .option('--state-dir <dir>', 'where labs are recorded (env WARPLAB_STATE_DIR)', defaultStateDir())
+    .addOption(stateDirOption())
     .option('--json', 'print as JSON')
     .addHelpText('after', `
 Counters: packets translated from the LAN and from the WAN, and packets dropped because no

@@ -1,8 +1,7 @@
 import { Command } from 'commander';
 import { attach } from '../../lab/lab.js';
-import { defaultStateDir } from '../../lab/state.js';
 import { switchPage } from '../../translator/control.js';
-import { printJson } from '../output.js';
+import { printJson, stateDirOption } from '../output.js';
 
 export function switchCommand(): Command {
   return new Command('switch')
@@ -11,7 +10,7 @@ export function switchCommand(): Command {
     .argument('<router>', 'edge router')
     .argument('<target>', 'a page name, a LAN prefix, or one address')
     .requiredOption('--to <wan>', 'the new WAN prefix (same size), or "pass" to use the address unchanged')
-    .option('--state-dir <dir>', 'where labs are recorded (env WARPLAB_STATE_DIR)', defaultStateDir())
+    .addOption(stateDirOption())
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `
 Prints the time the kernel update took (measured by the agent) and the round trip of the

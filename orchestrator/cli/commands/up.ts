@@ -1,9 +1,8 @@
 import { Command } from 'commander';
 import { attach, up } from '../../lab/lab.js';
-import { defaultStateDir } from '../../lab/state.js';
 import { DEFAULT_SUBSTRATE, substrateNames } from '../../substrate/registry.js';
 import { loadTopologyFile } from '../../topology/load.js';
-import { interruptible, printJson, progressLine } from '../output.js';
+import { interruptible, printJson, progressLine, stateDirOption } from '../output.js';
 import { describeLab, printLab } from './inspect.js';
 
 export function upCommand(): Command {
@@ -11,7 +10,7 @@ export function upCommand(): Command {
     .description('build a lab from a topology file and record it in the state directory')
     .argument('<file>', 'topology YAML file')
     .option('-s, --substrate <name>', `where nodes run: ${substrateNames().join(', ')} (env WARPLAB_SUBSTRATE; default ${DEFAULT_SUBSTRATE})`)
-    .option('--state-dir <dir>', 'where labs are recorded (env WARPLAB_STATE_DIR)', defaultStateDir())
+    .addOption(stateDirOption())
     .option('--json', 'print the lab as JSON')
     .addHelpText('after', `
 Each node becomes a network namespace named wl-LAB-NODE, each link a veth pair, each lan
