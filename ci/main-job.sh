@@ -11,5 +11,5 @@ lab=$(warplab validate --json "$topo" | node -e 'let s="";process.stdin.on("data
 warplab up "$topo"
 trap 'warplab down "$lab" >/dev/null' EXIT
 echo
-echo "Reachability by plain routing (before any translator: PDC is hidden behind S' = 172.15/16):"
+echo "Reachability (real pings beside the model; R1 and R3 translate PDC's S <-> S' = 172.15/16):"
 warplab reach "$lab"
