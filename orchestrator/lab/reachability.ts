@@ -1,5 +1,6 @@
 // The reachability matrix: pings between every pair of end hosts, beside what the model predicts.
 import { endHosts, ForwardingModel } from '../topology/forwarding.js';
+import { pool } from '../pool.js';
 import type { StartedLab } from './lab.js';
 
 export interface Reach {
@@ -16,20 +17,16 @@ export async function reachability(lab: StartedLab, concurrency = 8): Promise<Re
   const model = new ForwardingModel(lab.topology);
   const hosts = endHosts(lab.topology);
   const pairs = hosts.flatMap((a) => hosts.filter((b) => b.node !== a.node).map((b) => ({ from: a.node, to: b.node, addr: b.addr })));
-  const out: Reach[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < pairs.length) {
-      const p = pairs[next++]!;
-      const predicted = model.ping(p.from, p.addr);
-      // Two tries: the first ping of a fresh lab may be lost to ARP resolution on long paths.
-      const r = await lab.shell(p.from).exec(['ping', '-n', '-c2', '-i0.2', '-W1', p.addr], { check: false });
-      out.push({ ...p, predicted: predicted.ok, observed: r.exitCode === 0, ...(predicted.reason ? { reason: predicted.reason } : {}) });
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const order = (r: Reach) => pairs.findIndex((p) => p.from === r.from && p.to === r.to);
-  return out.sort((a, b) => order(a) - order(b));
+  const results = await pool(pairs, concurrency, async (p): Promise<Reach> => {
+    const predicted = model.ping(p.from, p.addr);
+    // Two tries: the first ping of a fresh lab may be lost to ARP resolution on long paths.
+    const r = await lab.shell(p.from).exec(['ping', '-n', '-c2', '-i0.2', '-W1', p.addr], { check: false });
+    return { ...p, predicted: predicted.ok, observed: r.exitCode === 0, ...(predicted.reason ? { reason: predicted.reason } : {}) };
+  });
+  return results.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
 }
 
 /** A square table: ✓ reached, · not reached, ! where the lab disagrees with the model. */

@@ -12,8 +12,6 @@ export interface Delivery {
   path: string[];
   /** Why it stopped, when not delivered. */
   reason?: string;
-  /** Source address the first hop would put on the packet. */
-  source?: string;
   /** Addresses as the receiver sees them. */
   seen?: { src: string; dst: string };
 }
@@ -79,18 +77,14 @@ export class ForwardingModel {
     let cur = this.t.nodes.find((n) => n.name === from)!;
     let s = src === undefined ? undefined : parseAddr(src);
     const path = [cur.name];
-    let source: string | undefined = src;
     for (let ttl = 64; ttl > 0; ttl--) {
-      if (this.owns(cur, dst)) return { ok: true, path, source, seen: { src: formatAddr(s!), dst: formatAddr(dst) } };
+      if (this.owns(cur, dst)) return { ok: true, path, seen: { src: formatAddr(s!), dst: formatAddr(dst) } };
       if (path.length > 1 && !isRouter(cur.kind)) return { ok: false, path, reason: `${cur.name} does not forward` };
       const hop = this.lookup(cur, dst);
       if (!hop) return { ok: false, path, reason: `${cur.name} has no route to ${formatAddr(dst)}` };
       const next = this.neighbour(cur, hop.via ?? dst);
       if (!next) return { ok: false, path, reason: `${cur.name}: no neighbour answers ARP for ${formatAddr(hop.via ?? dst)}` };
-      if (s === undefined) {
-        s = next.egress.addr;
-        source = formatAddr(s);
-      }
+      s ??= next.egress.addr; // the kernel's choice: the egress interface's address
       cur = next.peer.node;
       path.push(cur.name);
       const tr = cur.translator;

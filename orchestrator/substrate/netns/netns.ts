@@ -8,25 +8,10 @@ import { LocalShell } from '../../shell/local.js';
 import type { BackgroundProcess, Shell } from '../../shell/shell.js';
 import type { Topology } from '../../topology/model.js';
 import type { BuildContext, Substrate } from '../substrate.js';
+import { pool } from '../../pool.js';
 import { linksBatch, namespacesBatch, nodeBatch, nsName, sysctlsOf, wiresOf } from './plan.js';
 
 const CONCURRENCY = 4;
-
-async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
-  const results: PromiseSettledResult<void>[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!).then(
-        () => ({ status: 'fulfilled', value: undefined }) as const,
-        (reason) => ({ status: 'rejected', reason }) as const,
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-  return results;
-}
 
 export class NetnsSubstrate implements Substrate {
   readonly name = 'netns';
