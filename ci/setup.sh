@@ -46,4 +46,5 @@ else
   npm run --silent build
 fi
 make -s -C agents
+bash ci/criu.sh >/dev/null  # CRIU >= 4.1 for container checkpoints: built once, then cached
 echo "setup: done ($(node orchestrator/cli/bin.js --version))"
