@@ -67,3 +67,8 @@ export class ReadinessTimeout extends WarplabError {
 export class Interrupted extends WarplabError {
   override name = 'Interrupted';
 }
+
+/** A migration that failed or was cancelled; the message says where the workload runs now. */
+export class MigrationError extends WarplabError {
+  override name = 'MigrationError';
+}

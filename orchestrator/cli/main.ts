@@ -9,6 +9,7 @@ import { reachCommand } from './commands/reach.js';
 import { reportCommand } from './commands/report.js';
 import { rulesCommand } from './commands/rules.js';
 import { switchCommand } from './commands/switch.js';
+import { migrateCommand } from './commands/migrate.js';
 import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -35,7 +36,7 @@ Example session:
 
 Exit status: 0 success, 1 failure, 2 invalid input or usage, 130 interrupted.`);
 
-for (const c of [validateCommand(), upCommand(), downCommand(), lsCommand(), inspectCommand(), execCommand(), reachCommand(), rulesCommand(), switchCommand(), reportCommand()]) {
+for (const c of [validateCommand(), upCommand(), downCommand(), lsCommand(), inspectCommand(), execCommand(), reachCommand(), rulesCommand(), switchCommand(), migrateCommand(), reportCommand()]) {
   program.addCommand(c.exitOverride());
 }
 

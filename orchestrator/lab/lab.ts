@@ -5,12 +5,13 @@ import { getSubstrate } from '../substrate/registry.js';
 import type { ProgressEvent, Substrate } from '../substrate/substrate.js';
 import type { BackgroundProcess, Shell } from '../shell/shell.js';
 import { nodeByName, type Topology } from '../topology/model.js';
-import { defaultStateDir, LabDir, markOf, STATE_VERSION, type LabState } from './state.js';
+import { defaultStateDir, LabDir, markOf, STATE_VERSION, type LabState, type WorkloadRecord } from './state.js';
 import { carriesMark, waitGone } from './processes.js';
 import { readFileSync } from 'node:fs';
 import { LocalShell } from '../shell/local.js';
 import { deployAgent } from '../translator/agent.js';
 import { edgeTranslators } from '../translator/pages.js';
+import { startWorkloads, workloadsMissing } from '../workload/start.js';
 
 export interface UpOptions {
   stateDir?: string;
@@ -19,6 +20,8 @@ export interface UpOptions {
   onProgress?: (e: ProgressEvent) => void;
   /** Recorded for `inspect`; the lab never needs the file again. */
   topologyFile?: string;
+  /** Start the topology's workloads (default true). */
+  workloads?: boolean;
 }
 
 export class StartedLab implements AsyncDisposable {
@@ -62,6 +65,16 @@ export class StartedLab implements AsyncDisposable {
     this.dir.write(this.state);
   }
 
+  workload(name: string): WorkloadRecord | undefined {
+    return this.dir.read().workloads?.[name];
+  }
+
+  recordWorkload(name: string, rec: WorkloadRecord): void {
+    this.state = this.dir.read();
+    this.state.workloads = { ...this.state.workloads, [name]: rec };
+    this.dir.write(this.state);
+  }
+
   async down(): Promise<string[]> {
     return destroy(this.dir, this.substrate);
   }
@@ -73,7 +86,8 @@ export class StartedLab implements AsyncDisposable {
 
 export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab> {
   const substrate = getSubstrate(opts.substrate);
-  const missing = await substrate.missing(t);
+  const withWorkloads = opts.workloads !== false && t.workloads.length > 0;
+  const missing = [...(await substrate.missing(t)), ...(withWorkloads ? await workloadsMissing(t) : [])];
   if (missing.length) throw new SubstrateError(`cannot bring up ${t.name} on ${substrate.name}:\n  - ${missing.join('\n  - ')}`);
   if (opts.signal?.aborted) throw new Interrupted('interrupted before bringing the lab up');
 
@@ -105,7 +119,9 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab>
       signal: opts.signal,
       progress: (e) => opts.onProgress?.(e),
     });
-    await deployTranslators(new StartedLab(dir, state, substrate), opts);
+    const lab = new StartedLab(dir, state, substrate);
+    await deployTranslators(lab, opts);
+    if (withWorkloads) await startWorkloads(lab, opts);
     state = { ...dir.read(), status: 'up' };
     dir.write(state);
   } catch (e) {

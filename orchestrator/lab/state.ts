@@ -22,6 +22,15 @@ export interface ProcessRecord {
   startedAt: string;
 }
 
+/** Where a workload runs now, and what runs it (written by the migration drivers). */
+export interface WorkloadRecord {
+  on: string;
+  /** The process that runs it (QEMU; a container's holder). */
+  pid: number;
+  /** The driver's own details (accelerator, container ids…). */
+  details: Record<string, string>;
+}
+
 export interface LabState {
   version: number;
   name: string;
@@ -36,6 +45,7 @@ export interface LabState {
   topology: Topology;
   objects: OwnedObject[];
   processes: ProcessRecord[];
+  workloads?: Record<string, WorkloadRecord>;
 }
 
 export function defaultStateDir(): string {

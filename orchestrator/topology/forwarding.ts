@@ -22,7 +22,7 @@ interface Hop {
 }
 
 /** Translate one address by longest-prefix match over one side of the pages; undefined: no rule. */
-function translate(pages: PageSpec[], addr: number, fromLan: boolean): number | undefined {
+export function translateAddress(pages: PageSpec[], addr: number, fromLan: boolean): number | undefined {
   const sides = pages.map((p) => {
     const lan = parseCidr(p.lan)!;
     const wan = parseCidr(p.wan ?? p.lan)!;
@@ -90,8 +90,8 @@ export class ForwardingModel {
       const tr = cur.translator;
       if (tr) {
         const fromLan = tr.lan.includes(next.peer.iface);
-        const ns = translate(tr.pages, s, fromLan);
-        const nd = translate(tr.pages, dst, fromLan);
+        const ns = translateAddress(tr.pages, s, fromLan);
+        const nd = translateAddress(tr.pages, dst, fromLan);
         if (ns === undefined) return { ok: false, path, reason: `${cur.name}'s translator has no page for source ${formatAddr(s)}` };
         if (nd === undefined) return { ok: false, path, reason: `${cur.name}'s translator has no page for destination ${formatAddr(dst)}` };
         [s, dst] = [ns, nd];

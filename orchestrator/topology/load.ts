@@ -9,6 +9,7 @@ import { autoRoutes } from './routing.js';
 import { schemaIssues } from './schema.js';
 import { checkPage, checkPageSets, pageFromRaw, type PageSpec } from '../translator/pages.js';
 import { pathString, YamlSource, type YamlPath } from './source.js';
+import { checkWorkloads, migrationFromRaw, workloadsFromRaw } from './workloads.js';
 
 type Raw = Record<string, any>;
 
@@ -55,7 +56,8 @@ function toModel(raw: Raw, source: string, report: Report): Topology {
     }
     return { a: endpoint(l.a), b: endpoint(l.b), ...(l.mtu ? { mtu: l.mtu } : {}), labels: strings(l.labels) };
   });
-  return { name: raw.name, labels: strings(raw.labels), routing: raw.routing ?? 'static', nodes, links, source };
+  const migration = migrationFromRaw(raw.migration);
+  return { name: raw.name, labels: strings(raw.labels), routing: raw.routing ?? 'static', nodes, links, workloads: workloadsFromRaw(raw.workloads), ...(migration ? { migration } : {}), source };
 }
 
 function checkTranslators(raw: Raw, t: Topology, report: Report): void {
@@ -96,6 +98,7 @@ export function parseTopology(text: string, file = '<inline>'): Topology {
   let topo = toModel(raw as Raw, file, report);
   checkTopology(topo, report, addressPath);
   checkTranslators(raw as Raw, topo, report);
+  checkWorkloads(topo, raw as Raw, report);
   if (!issues.length && topo.routing === 'auto') topo = autoRoutes(topo, report);
   if (issues.length) throw new TopologyError(issues.sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col));
   return topo;

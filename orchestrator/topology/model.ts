@@ -52,12 +52,46 @@ export interface LinkSpec {
   labels: Record<string, string>;
 }
 
+export const WORKLOAD_KINDS = ['vm', 'container'] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+export interface VmSettings {
+  memoryMb: number;
+  accel: 'auto' | 'kvm' | 'tcg';
+  downtimeLimitMs: number;
+  /** MB/s; 0 = unlimited. */
+  maxBandwidthMbps: number;
+}
+
+/** A VM or container placed on a hypervisor node; it carries the UDP probe app. */
+export interface WorkloadSpec {
+  name: string;
+  kind: WorkloadKind;
+  /** The hypervisor node it starts on. */
+  on: string;
+  /** With prefix length: "172.16.10.2/16". */
+  ipv4: string;
+  gateway?: string;
+  mac: string;
+  labels: Record<string, string>;
+  app: { peer?: string; intervalMs: number };
+  vm: VmSettings;
+}
+
+export interface MigrationSpec {
+  /** The lan that carries migration traffic. */
+  network: string;
+  strategy: string;
+}
+
 export interface Topology {
   name: string;
   labels: Record<string, string>;
   routing: 'static' | 'auto';
   nodes: NodeSpec[];
   links: LinkSpec[];
+  workloads: WorkloadSpec[];
+  migration?: MigrationSpec;
   /** Where it was loaded from, for messages. */
   source: string;
 }

@@ -11,6 +11,7 @@ export function upCommand(): Command {
     .argument('<file>', 'topology YAML file')
     .option('-s, --substrate <name>', `where nodes run: ${substrateNames().join(', ')} (env WARPLAB_SUBSTRATE; default ${DEFAULT_SUBSTRATE})`)
     .addOption(stateDirOption())
+    .option('--no-workloads', "build the network only; do not start the topology's VMs and containers")
     .option('--json', 'print the lab as JSON')
     .addHelpText('after', `
 Each node becomes a network namespace named wl-LAB-NODE, each link a veth pair, each lan
@@ -21,13 +22,13 @@ Example:
   $ sudo warplab up topologies/icoin2011-paging.yaml
   $ sudo warplab exec icoin U -- ping -c1 172.15.10.2
   $ sudo warplab down icoin`)
-    .action(async (file: string, opts: { substrate?: string; stateDir: string; json?: boolean }) => {
+    .action(async (file: string, opts: { substrate?: string; stateDir: string; json?: boolean; workloads: boolean }) => {
       const t = await loadTopologyFile(file);
       const progress = progressLine();
       const irq = interruptible();
       const started = performance.now();
       try {
-        await up(t, { substrate: opts.substrate, stateDir: opts.stateDir, signal: irq.signal, onProgress: progress.onProgress, topologyFile: file });
+        await up(t, { substrate: opts.substrate, stateDir: opts.stateDir, signal: irq.signal, onProgress: progress.onProgress, topologyFile: file, workloads: opts.workloads });
       } finally {
         progress.done();
         irq.dispose();

@@ -1,0 +1,107 @@
+// One migration: the driver moves the workload, the strategy moves the network. Either the
+// workload ends up at the destination with every translator switched, or it still runs at
+// the source with the translators unchanged — and the error says which.
+import { join } from 'node:path';
+import { Interrupted, LabError, MigrationError } from '../errors.js';
+import type { StartedLab } from '../lab/lab.js';
+import { EventLog } from '../probe/timeline.js';
+import { nodeByName, type WorkloadSpec } from '../topology/model.js';
+import { driverFor, type DriverContext, type MigrationProgress } from './driver.js';
+import { getStrategy, type SwitchOutcome } from './strategy.js';
+
+export interface MigrateOptions {
+  /** Default: the topology's migration.strategy. */
+  strategy?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: MigrationProgress) => void;
+  /** Where the timeline goes (a probe run's events); a fresh log by default. */
+  events?: EventLog;
+  /** How long after the resume the switch may take before warplab switches itself. */
+  switchTimeoutMs?: number;
+}
+
+export interface MigrationResult {
+  workload: string;
+  kind: string;
+  from: string;
+  to: string;
+  driver: string;
+  strategy: string;
+  /** The driver's own figures. */
+  figures: Record<string, number | string>;
+  switching: SwitchOutcome & {
+    /** Announcement seen → last translator switched (ms), when the watcher switched. */
+    announceToSwitchedMs: number | null;
+  };
+  /** Migration call → translators switched, as warplab measured it. */
+  elapsedMs: number;
+  events: EventLog['events'];
+}
+
+export function workloadSpec(lab: StartedLab, name: string): WorkloadSpec {
+  const w = lab.topology.workloads.find((x) => x.name === name);
+  if (!w) {
+    const names = lab.topology.workloads.map((x) => x.name);
+    throw new LabError(`lab ${lab.name} has no workload "${name}"` + (names.length ? `; workloads: ${names.join(', ')}` : '; it declares none'));
+  }
+  return w;
+}
+
+export function driverContext(lab: StartedLab, w: WorkloadSpec, o: Pick<MigrateOptions, 'signal' | 'onProgress'> & { events: EventLog }): DriverContext {
+  return { lab, workload: w, dir: join(lab.path, 'workloads', w.name), events: o.events, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
+}
+
+export async function migrateWorkload(lab: StartedLab, name: string, to: string, o: MigrateOptions = {}): Promise<MigrationResult> {
+  const w = workloadSpec(lab, name);
+  const from = lab.workload(name);
+  if (!from) throw new LabError(`${name} is not running in lab ${lab.name} (was it started with the lab?)`);
+  const dest = nodeByName(lab.topology, to);
+  if (dest?.kind !== 'hypervisor') {
+    const hvs = lab.topology.nodes.filter((n) => n.kind === 'hypervisor').map((n) => n.name);
+    throw new LabError(`--to ${to}: not a hypervisor of lab ${lab.name}; hypervisors: ${hvs.join(', ')}`);
+  }
+  if (from.on === to) throw new LabError(`${name} already runs on ${to}`);
+  const driver = driverFor(w.kind);
+  const strategy = getStrategy(o.strategy ?? lab.topology.migration?.strategy ?? 'network-paging');
+  const events = o.events ?? new EventLog();
+  const ctx = driverContext(lab, w, { ...o, events });
+  const t0 = performance.now();
+
+  const prepared = await driver.prepare(ctx, from, to);
+  let armed;
+  try {
+    if (o.signal?.aborted) throw new Interrupted(`interrupted before moving ${name}`);
+    armed = await strategy.arm(lab, w, to, { dir: ctx.dir, events });
+  } catch (e) {
+    await prepared.cancel();
+    throw e;
+  }
+  let result;
+  try {
+    result = await driver.migrate(ctx, from, prepared);
+  } catch (e) {
+    await armed.disarm();
+    throw e;
+  }
+  lab.recordWorkload(name, result.placement);
+  ctx.onProgress?.({ phase: 'switch', detail: `waiting for ${name}'s announcement on ${to}` });
+  const outcome = await armed.settled(o.switchTimeoutMs ?? 3000);
+  events.record('migration-completed', 'warplab', `${name} on ${to}`);
+  const last = Math.max(...outcome.switches.map((s) => s.doneMs));
+  const res: MigrationResult = {
+    workload: name,
+    kind: w.kind,
+    from: from.on,
+    to,
+    driver: driver.name,
+    strategy: strategy.name,
+    figures: result.figures,
+    switching: { ...outcome, announceToSwitchedMs: outcome.announce && outcome.switches.length ? last - outcome.announce.atMs : null },
+    elapsedMs: performance.now() - t0,
+    events: events.events,
+  };
+  if (outcome.by === 'orchestrator') {
+    throw new MigrationError(`${outcome.problem}; warplab switched ${outcome.switches.map((s) => s.router).join(', ') || 'no translator'} itself, so the translators are consistent; ${name} runs on ${to}`);
+  }
+  return res;
+}

@@ -1,0 +1,183 @@
+// The qemu driver: the destination QEMU starts on the destination hypervisor with
+// `-incoming`, the source migrates to it over the migration network, QMP reports progress
+// and QEMU's own figures (downtime, total time, bytes).
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Interrupted, MigrationError, ReadinessTimeout } from '../../errors.js';
+import { carriesMark, waitGone } from '../../lab/processes.js';
+import type { WorkloadRecord } from '../../lab/state.js';
+import type { BackgroundProcess } from '../../shell/shell.js';
+import { nodeByName } from '../../topology/model.js';
+import { migrationAddress, workloadPort } from '../../topology/workloads.js';
+import { ensureBridge, ensureTap } from '../../workload/port.js';
+import { chooseAccel, guestInitrd, guestKernel, qemuArgv, vmFiles, type Accel } from '../../workload/vm.js';
+import type { DriverContext, DriverResult, MigrationDriver, Prepared } from '../driver.js';
+import { Qmp } from './qmp.js';
+
+const MIGRATION_PORT = 4444;
+const BOOT_TIMEOUT_MS = 120_000;
+
+interface QemuPrepared extends Prepared {
+  proc: BackgroundProcess;
+  qmp: Qmp;
+  uri: string;
+  accel: Accel;
+}
+
+/** The tap of workload `w` on any hypervisor (same name everywhere: one per namespace). */
+function tapOf(ctx: DriverContext): string {
+  return `wt${ctx.lab.topology.workloads.findIndex((x) => x.name === ctx.workload.name)}`;
+}
+
+export class QemuDriver implements MigrationDriver {
+  readonly name = 'qemu';
+  readonly kind = 'vm' as const;
+
+  async missing(): Promise<string[]> {
+    const out: string[] = [];
+    const qemu = await import('node:child_process').then((cp) => cp.spawnSync('sh', ['-c', 'command -v qemu-system-x86_64']).status === 0);
+    if (!qemu) out.push('qemu-system-x86_64 is missing: apt-get install qemu-system-x86 (or run bash ci/setup.sh)');
+    for (const f of [guestKernel, guestInitrd]) if (!existsSync(f)) out.push(`${f} is not built: run bash ci/setup.sh (needs linux-image-amd64, busybox-static)`);
+    return out;
+  }
+
+  private async spawnQemu(ctx: DriverContext, on: string, incoming?: string): Promise<{ proc: BackgroundProcess; qmp: Qmp; accel: Accel; serial: string }> {
+    const { lab, workload: w } = ctx;
+    const shell = lab.shell(on);
+    const port = workloadPort(nodeByName(lab.topology, on)!, w)!;
+    const bridge = await ensureBridge(shell, port, lab.snapshot.mark);
+    await ensureTap(shell, bridge, tapOf(ctx), lab.snapshot.mark);
+    mkdirSync(ctx.dir, { recursive: true });
+    const files = vmFiles(ctx.dir, on);
+    const accel = chooseAccel(w.vm.accel);
+    const proc = shell.spawn(qemuArgv(w, { accel, tap: tapOf(ctx), files, ...(incoming ? { incoming } : {}) }), { logFile: `${ctx.dir}/${on}.qemu.log` });
+    let exited = false;
+    void proc.exited.then(() => (exited = true));
+    try {
+      const qmp = await Qmp.connect(files.qmp, 15_000, () => !exited);
+      return { proc, qmp, accel, serial: files.serial };
+    } catch (e) {
+      proc.kill('SIGKILL');
+      const log = existsSync(`${ctx.dir}/${on}.qemu.log`) ? readFileSync(`${ctx.dir}/${on}.qemu.log`, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
+      throw new MigrationError(`QEMU for ${w.name} on ${on} did not start: ${(e as Error).message}${log ? ` (${log})` : ''}`);
+    }
+  }
+
+  async start(ctx: DriverContext, on: string): Promise<WorkloadRecord> {
+    ctx.onProgress?.({ phase: 'boot', detail: `${ctx.workload.name} on ${on}` });
+    const { proc, qmp, accel, serial } = await this.spawnQemu(ctx, on);
+    qmp.close();
+    let exited = false;
+    void proc.exited.then(() => (exited = true));
+    for (const deadline = Date.now() + BOOT_TIMEOUT_MS; ; await sleep(50)) {
+      const text = existsSync(serial) ? readFileSync(serial, 'utf8') : '';
+      if (text.includes('warplab-guest: ready')) break;
+      if (ctx.signal?.aborted) throw new Interrupted(`interrupted while ${ctx.workload.name} was booting`);
+      if (exited) throw new MigrationError(`QEMU for ${ctx.workload.name} on ${on} exited while booting; see ${ctx.dir}`);
+      if (/warplab-guest: (error|failed)/.test(text) || Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        const tail = text.trim().split('\n').slice(-3).join(' | ');
+        throw new ReadinessTimeout(`${ctx.workload.name} on ${on} did not report ready within ${BOOT_TIMEOUT_MS / 1000} s (${accel}); last console lines: ${tail || '(none)'}`);
+      }
+    }
+    return { on, pid: proc.pid, details: { accel } };
+  }
+
+  async prepare(ctx: DriverContext, _from: WorkloadRecord, to: string): Promise<Prepared> {
+    const addr = migrationAddress(ctx.lab.topology, to);
+    if (!addr) throw new MigrationError(`${to} has no address on the migration network ${ctx.lab.topology.migration?.network}`);
+    const uri = `tcp:${addr}:${MIGRATION_PORT}`;
+    ctx.onProgress?.({ phase: 'prepare', detail: `QEMU -incoming ${uri} on ${to}` });
+    const { proc, qmp, accel } = await this.spawnQemu(ctx, to, uri);
+    const prepared: QemuPrepared = {
+      to,
+      proc,
+      qmp,
+      uri,
+      accel,
+      cancel: async () => {
+        qmp.close();
+        proc.kill('SIGKILL');
+        await Promise.race([proc.exited, sleep(3000)]);
+      },
+    };
+    return prepared;
+  }
+
+  async migrate(ctx: DriverContext, from: WorkloadRecord, p: Prepared): Promise<DriverResult> {
+    const dest = p as QemuPrepared;
+    const { workload: w } = ctx;
+    const src = await Qmp.connect(vmFiles(ctx.dir, from.on).qmp, 5000);
+    let destGone: number | null | undefined;
+    void dest.proc.exited.then((c) => (destGone = c));
+    try {
+      await src.execute('migrate-set-parameters', {
+        'downtime-limit': w.vm.downtimeLimitMs,
+        'max-bandwidth': Math.round(w.vm.maxBandwidthMbps * 1024 * 1024) || 0x7fffffffffff,
+      });
+      ctx.events.record('migration-started', 'qemu', `${w.name}: ${from.on} → ${dest.to}`);
+      await src.execute('migrate', { uri: dest.uri });
+      const info = await this.follow(ctx, src, () => destGone);
+      const resumed = await dest.qmp.waitEvent((e) => e.event === 'RESUME', 10_000);
+      if (!resumed) throw new MigrationError(`the destination QEMU on ${dest.to} did not resume within 10 s`);
+      const stopped = src.events.find((e) => e.event === 'STOP');
+      if (stopped) ctx.events.add({ atMs: stopped.atMs, kind: 'source-stopped', source: `qemu@${from.on}` });
+      ctx.events.add({ atMs: resumed.atMs, kind: 'destination-resumed', source: `qemu@${dest.to}` });
+      await src.execute('quit').catch(() => {}); // the socket closes as QEMU exits
+      dest.qmp.close();
+      await this.gone(from.pid, ctx);
+      return {
+        placement: { on: dest.to, pid: dest.proc.pid, details: { accel: dest.accel } },
+        figures: {
+          accel: dest.accel,
+          downtimeMs: info.downtime ?? NaN,
+          totalTimeMs: info['total-time'] ?? NaN,
+          setupTimeMs: info['setup-time'] ?? NaN,
+          transferredBytes: info.ram?.transferred ?? NaN,
+          stopToResumeMs: stopped ? resumed.atMs - stopped.atMs : NaN,
+        },
+      };
+    } catch (e) {
+      await this.keepSource(src, dest);
+      const why = ctx.signal?.aborted ? 'cancelled' : `failed: ${(e as Error).message}`;
+      throw new MigrationError(`migration of ${w.name} from ${from.on} to ${dest.to} ${why}; ${w.name} still runs on ${from.on}`);
+    } finally {
+      src.close();
+    }
+  }
+
+  /** Polls query-migrate until completed; cancels on abort; fails if the destination dies. */
+  private async follow(ctx: DriverContext, src: Qmp, destGone: () => number | null | undefined): Promise<Record<string, any>> {
+    let cancelled = false;
+    for (;;) {
+      const info = await src.execute<Record<string, any>>('query-migrate');
+      // query-migrate may briefly say completed with zero times: query again (FIELD-NOTES).
+      if (info.status === 'completed' && info['total-time'] > 0) return info;
+      if (info.status === 'failed') throw new MigrationError(`QEMU: ${info['error-desc'] ?? 'migration failed'}` + (destGone() !== undefined ? ' (the destination QEMU exited)' : ''));
+      if (info.status === 'cancelled') throw new MigrationError('cancelled');
+      if (ctx.signal?.aborted && !cancelled) {
+        cancelled = true;
+        await src.execute('migrate_cancel');
+      }
+      if (destGone() !== undefined && info.status !== 'completed' && !cancelled) {
+        cancelled = true;
+        await src.execute('migrate_cancel').catch(() => {});
+      }
+      const ram = info.ram as Record<string, number> | undefined;
+      if (ram?.total) ctx.onProgress?.({ phase: 'migrate', detail: info.status, fraction: Math.min(1, ram.transferred / ram.total) });
+      await sleep(10);
+    }
+  }
+
+  /** After a failed move: the source runs again, the destination is gone. */
+  private async keepSource(src: Qmp, dest: QemuPrepared): Promise<void> {
+    await dest.cancel();
+    const status = await src.execute<{ status: string }>('query-status').catch(() => undefined);
+    if (status && status.status !== 'running') await src.execute('cont').catch(() => {});
+  }
+
+  private async gone(pid: number, ctx: DriverContext): Promise<void> {
+    await waitGone([pid], 5000);
+    if (carriesMark(pid, ctx.lab.snapshot.mark)) process.kill(pid, 'SIGKILL');
+  }
+}

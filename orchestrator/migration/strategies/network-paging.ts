@@ -1,0 +1,112 @@
+// Network paging at run time: a watcher agent (agents/watcher, the paper's "RARP capture and
+// configuration tool") waits on the destination hypervisor for the workload's first RARP or
+// gratuitous ARP and switches every client-side translator at once, over their sockets.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LabError } from '../../errors.js';
+import type { StartedLab } from '../../lab/lab.js';
+import { packageRoot } from '../../paths.js';
+import { realtimeNowMs } from '../../probe/clock.js';
+import type { EventLog } from '../../probe/timeline.js';
+import type { BackgroundProcess } from '../../shell/shell.js';
+import { nodeByName, type WorkloadSpec } from '../../topology/model.js';
+import { workloadPort } from '../../topology/workloads.js';
+import { ask, socketPath } from '../../translator/agent.js';
+import type { AddressStrategy, AppliedSwitch, Armed, SwitchOutcome } from '../strategy.js';
+import { pagingPlan, type PageSwitch } from './paging-plan.js';
+
+export const watcherBinary = join(packageRoot, 'agents', 'build', 'wl-watch');
+
+async function switchAll(lab: StartedLab, plan: PageSwitch[]): Promise<AppliedSwitch[]> {
+  return Promise.all(
+    plan.map(async (s) => {
+      const r = await ask(socketPath(lab.path, s.router), [s.line]);
+      return { router: s.router, line: s.line, doneMs: realtimeNowMs(), kernelUs: r.kernel_us as number };
+    }),
+  );
+}
+
+interface WatchEvent {
+  event: string;
+  [k: string]: any;
+}
+
+function readEvents(path: string): WatchEvent[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as WatchEvent);
+}
+
+const nsToMs = (ns: number | string) => Number(BigInt(ns) / 1000n) / 1000;
+
+export class NetworkPaging implements AddressStrategy {
+  readonly name = 'network-paging';
+
+  async place(lab: StartedLab, w: WorkloadSpec, hv: string): Promise<AppliedSwitch[]> {
+    return switchAll(lab, pagingPlan(lab.topology, w, hv));
+  }
+
+  async arm(lab: StartedLab, w: WorkloadSpec, to: string, o: { dir: string; events: EventLog }): Promise<Armed> {
+    if (!existsSync(watcherBinary)) throw new LabError(`${watcherBinary} is not built; run bash ci/setup.sh`);
+    const plan = pagingPlan(lab.topology, w, to);
+    const iface = workloadPort(nodeByName(lab.topology, to)!, w)!;
+    const out = join(o.dir, `watch-${to}-${Date.now()}.jsonl`);
+    const argv = [watcherBinary, '--iface', iface, '--mac', w.mac, ...plan.flatMap((s) => ['--switch', socketPath(lab.path, s.router), s.line])];
+    const proc = lab.shell(to).spawn(argv, { logFile: out });
+    await this.ready(proc, out, to);
+    return {
+      settled: (timeoutMs) => this.settled(lab, plan, proc, out, to, timeoutMs, o.events),
+      disarm: async () => {
+        proc.kill('SIGTERM');
+        await Promise.race([proc.exited, sleep(2000)]);
+      },
+    };
+  }
+
+  private async ready(proc: BackgroundProcess, out: string, hv: string): Promise<void> {
+    let code: number | null | undefined;
+    void proc.exited.then((c) => (code = c ?? -1));
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(5)) {
+      if (readEvents(out).some((e) => e.event === 'ready')) return;
+      if (code !== undefined) throw new LabError(`the watcher on ${hv} exited (${code}) before it was ready: ${readFileSync(out, 'utf8').trim()}`);
+    }
+    proc.kill('SIGKILL');
+    throw new LabError(`the watcher on ${hv} was not ready within 5 s; see ${out}`);
+  }
+
+  private async settled(lab: StartedLab, plan: PageSwitch[], proc: BackgroundProcess, out: string, hv: string, timeoutMs: number, events: EventLog): Promise<SwitchOutcome> {
+    let code: number | null | undefined;
+    void proc.exited.then((c) => (code = c ?? -1));
+    let problem = `the watcher on ${hv} saw no announcement within ${timeoutMs} ms`;
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(2)) {
+      const evs = readEvents(out);
+      const announce = evs.find((e) => e.event === 'announce');
+      const done = evs.filter((e) => e.event === 'switched' || e.event === 'switch-failed');
+      if (announce && done.length === plan.length) {
+        const at = nsToMs(announce.at_ns);
+        events.add({ atMs: at, kind: announce.kind === 'rarp' ? 'rarp-seen' : 'arp-seen', source: `watcher@${hv}`, detail: `${announce.kind} from ${announce.mac}` });
+        const failed = done.filter((e) => e.event === 'switch-failed');
+        const switches = done.filter((e) => e.event === 'switched').map((e): AppliedSwitch => {
+          const router = plan.find((s) => socketPath(lab.path, s.router) === e.socket)!.router;
+          events.add({ atMs: nsToMs(e.done_ns), kind: 'translator-switched', source: router, detail: e.line });
+          return { router, line: e.line, doneMs: nsToMs(e.done_ns), kernelUs: e.reply?.kernel_us };
+        });
+        if (!failed.length) return { by: 'watcher', announce: { kind: announce.kind, atMs: at }, switches };
+        problem = `the watcher on ${hv} could not switch: ${failed.map((e) => `${e.socket}: ${e.error}`).join('; ')}`;
+        break;
+      }
+      if (code !== undefined && !announce) {
+        problem = `the watcher on ${hv} was gone (exit ${code}) when the workload resumed`;
+        break;
+      }
+    }
+    proc.kill('SIGTERM');
+    // Fallback: warplab switches itself, so translators never stay half-switched.
+    const switches = await switchAll(lab, plan);
+    for (const s of switches) events.add({ atMs: s.doneMs, kind: 'translator-switched', source: s.router, detail: `${s.line} (fallback by warplab)` });
+    return { by: 'orchestrator', switches, problem };
+  }
+}

@@ -1,0 +1,73 @@
+// The VM workload: warplab's guest (the Debian kernel + agents/vm-guest initramfs running the
+// UDP probe app) under QEMU, one process per hypervisor it runs on, controlled over QMP.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
+import type { WorkloadSpec } from '../topology/model.js';
+
+export const guestDir = join(packageRoot, 'agents', 'build', 'vm-guest');
+export const guestKernel = join(guestDir, 'vmlinuz');
+export const guestInitrd = join(guestDir, 'initramfs.cpio.gz');
+
+export const APP_PORTS = { send: 5001, echo: 5000, reflect: 5002 } as const;
+
+export type Accel = 'kvm' | 'tcg';
+
+/** auto → KVM only where the CPU has hardware virtualisation and /dev/kvm is usable. */
+export function chooseAccel(setting: WorkloadSpec['vm']['accel'], cpuinfo = readCpuinfo(), kvmDevice = existsSync('/dev/kvm')): Accel {
+  if (setting !== 'auto') return setting;
+  return kvmDevice && /^flags\s*:.*\b(vmx|svm)\b/m.test(cpuinfo) ? 'kvm' : 'tcg';
+}
+
+function readCpuinfo(): string {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** What /init in the guest reads (agents/vm-guest/README.md). */
+export function kernelCmdline(w: WorkloadSpec): string {
+  const p = [
+    'console=ttyS0',
+    'quiet',
+    'panic=-1',
+    `warplab.ip=${w.ipv4}`,
+    ...(w.gateway ? [`warplab.gw=${w.gateway}`] : []),
+    ...(w.app.peer ? [`warplab.peer=${w.app.peer}`] : []),
+    `warplab.send-port=${APP_PORTS.send}`,
+    `warplab.echo-port=${APP_PORTS.echo}`,
+    `warplab.reflect-port=${APP_PORTS.reflect}`,
+    `warplab.interval-us=${Math.round(w.app.intervalMs * 1000)}`,
+  ];
+  return p.join(' ');
+}
+
+export interface VmFiles {
+  qmp: string;
+  serial: string;
+}
+
+/** Source and destination run the same command; the destination adds `-incoming`. */
+export function qemuArgv(w: WorkloadSpec, o: { accel: Accel; tap: string; files: VmFiles; incoming?: string }): string[] {
+  return [
+    'qemu-system-x86_64',
+    '-name', w.name,
+    ...(o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'qemu64']),
+    '-m', String(w.vm.memoryMb),
+    '-nodefaults', '-no-user-config', '-display', 'none',
+    '-serial', `file:${o.files.serial}`,
+    '-kernel', guestKernel,
+    '-initrd', guestInitrd,
+    '-append', kernelCmdline(w),
+    '-netdev', `tap,id=n0,ifname=${o.tap},script=no,downscript=no`,
+    '-device', `virtio-net-pci,netdev=n0,mac=${w.mac}`,
+    '-qmp', `unix:${o.files.qmp},server=on,wait=off`,
+    ...(o.incoming ? ['-incoming', o.incoming] : []),
+  ];
+}
+
+export function vmFiles(dir: string, hv: string): VmFiles {
+  return { qmp: join(dir, `${hv}.qmp`), serial: join(dir, `${hv}.serial.log`) };
+}
