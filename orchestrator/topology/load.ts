@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { TopologyError, type Issue } from '../errors.js';
 import { topologySchemaPath } from '../paths.js';
 import { checkTopology, type Report } from './checks.js';
-import type { Endpoint, LinkSpec, NodeSpec, Topology } from './model.js';
+import type { Endpoint, LinkParams, LinkSpec, NodeSpec, Topology } from './model.js';
 import { autoRoutes } from './routing.js';
 import { schemaIssues } from './schema.js';
 import { checkPage, checkPageSets, pageFromRaw, type PageSpec } from '../translator/pages.js';
@@ -49,12 +49,20 @@ function toModel(raw: Raw, source: string, report: Report): Topology {
     ...(n.subnet ? { subnet: n.subnet } : {}),
     ...(n.translator ? { translator: { backend: n.translator.backend ?? 'auto', lan: n.translator.lan, pages: pagesOf(name, n.translator.pages) } } : {}),
   }));
-  const links: LinkSpec[] = ((raw.links ?? []) as (string | Raw)[]).map((l) => {
+  const links: LinkSpec[] = ((raw.links ?? []) as (string | Raw)[]).map((l, i) => {
     if (typeof l === 'string') {
       const m = TERSE_LINK.exec(l)!;
       return { a: endpoint(m[1]!), b: endpoint(m[2]!), labels: {} };
     }
-    return { a: endpoint(l.a), b: endpoint(l.b), ...(l.mtu ? { mtu: l.mtu } : {}), labels: strings(l.labels) };
+    // The schema lets a bare number through so that this can say what is missing.
+    if (typeof l.delay === 'number') report(['links', i, 'delay'], `delay ${l.delay} has no unit`, `write ${l.delay}ms (units: us, ms, s)`);
+    const params: LinkParams = {
+      ...(l.bw !== undefined ? { bw: l.bw } : {}),
+      ...(l.delay !== undefined ? { delay: l.delay } : {}),
+      ...(l.loss !== undefined ? { loss: l.loss } : {}),
+      ...(l.max_queue_size !== undefined ? { maxQueueSize: l.max_queue_size } : {}),
+    };
+    return { a: endpoint(l.a), b: endpoint(l.b), ...(l.mtu ? { mtu: l.mtu } : {}), ...(Object.keys(params).length ? { params } : {}), labels: strings(l.labels) };
   });
   const migration = migrationFromRaw(raw.migration);
   return { name: raw.name, labels: strings(raw.labels), routing: raw.routing ?? 'static', nodes, links, workloads: workloadsFromRaw(raw.workloads), ...(migration ? { migration } : {}), source };

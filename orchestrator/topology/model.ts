@@ -45,10 +45,26 @@ export interface Endpoint {
   iface?: string;
 }
 
+/**
+ * Traffic control on a link, as Mininet's TCLink takes it: applied at both ends, so each
+ * direction gets it (a delay of 10ms adds 20 ms to a round trip).
+ */
+export interface LinkParams {
+  /** Rate limit in Mbit/s (htb). */
+  bw?: number;
+  /** One-way delay with unit, "10ms" (netem). */
+  delay?: string;
+  /** Random loss in percent (netem). */
+  loss?: number;
+  /** Queue length in packets (netem limit, or a pfifo when there is no netem). */
+  maxQueueSize?: number;
+}
+
 export interface LinkSpec {
   a: Endpoint;
   b: Endpoint;
   mtu?: number;
+  params?: LinkParams;
   labels: Record<string, string>;
 }
 

@@ -9,7 +9,8 @@ import type { BackgroundProcess, Shell } from '../../shell/shell.js';
 import type { Topology } from '../../topology/model.js';
 import type { BuildContext, Substrate } from '../substrate.js';
 import { pool } from '../../pool.js';
-import { linksBatch, namespacesBatch, nodeBatch, nsName, sysctlsOf, wiresOf } from './plan.js';
+import { linksBatch, namespacesBatch, nodeBatch, nodeTc, nsName, sysctlsOf, wiresOf } from './plan.js';
+import { linkParamsMissing, tcScript } from './linkparams.js';
 
 const CONCURRENCY = 4;
 
@@ -19,13 +20,14 @@ export class NetnsSubstrate implements Substrate {
   /** `host` runs the root-namespace commands; tests pass a recording fake. */
   constructor(private readonly host: Shell = new LocalShell('host')) {}
 
-  async missing(): Promise<string[]> {
+  async missing(t: Topology): Promise<string[]> {
     const out: string[] = [];
     if (process.getuid?.() !== 0) out.push('the netns substrate needs root (network namespaces and veths): run as root, or with CAP_NET_ADMIN and CAP_SYS_ADMIN');
     for (const [tool, pkg] of [['ip', 'iproute2'], ['nsenter', 'util-linux']] as const) {
       const r = await this.host.exec(['sh', '-c', `command -v ${tool}`], { check: false });
       if (r.exitCode !== 0) out.push(`${tool} is missing: apt-get install ${pkg} (or run bash ci/setup.sh)`);
     }
+    if (!out.length) out.push(...(await linkParamsMissing(t, this.host)));
     return out;
   }
 
@@ -62,7 +64,9 @@ export class NetnsSubstrate implements Substrate {
     const results = await pool(t.nodes, CONCURRENCY, async (n) => {
       check();
       const sysctls = Object.entries(sysctlsOf(n)).map(([k, v]) => `echo ${v} > /proc/sys/${k}`);
-      await this.host.exec([...this.enter(nsName(t.name, n.name)), 'sh', '-ec', `${sysctls.join('; ')}; exec ip -batch -`], {
+      const tc = nodeTc(n, wires);
+      const script = tc.length ? `${sysctls.join('; ')}; ip -batch -\n${tcScript(tc)}` : `${sysctls.join('; ')}; exec ip -batch -`;
+      await this.host.exec([...this.enter(nsName(t.name, n.name)), 'sh', '-ec', script], {
         input: nodeBatch(n, wires, mark),
       });
       ctx.progress({ stage: 'configure', done: ++done, total: t.nodes.length });

@@ -1,6 +1,7 @@
 // What the netns substrate asks the kernel for, as plain text: `ip -batch` lines and sysctls.
 // Kept pure so that unit tests can read the exact commands without root.
-import { isRouter, type NodeSpec, type Topology } from '../../topology/model.js';
+import { isRouter, type LinkParams, type NodeSpec, type Topology } from '../../topology/model.js';
+import { tcArgv } from './linkparams.js';
 
 export function nsName(lab: string, node: string): string {
   return `wl-${lab}-${node}`;
@@ -13,6 +14,8 @@ export interface Wire {
   a: { ns: string; node: string; ifname: string };
   b: { ns: string; node: string; ifname: string };
   mtu?: number;
+  /** bw/delay/loss/max_queue_size, applied at both ends. */
+  params?: LinkParams;
 }
 
 export function wiresOf(t: Topology): Wire[] {
@@ -25,7 +28,7 @@ export function wiresOf(t: Topology): Wire[] {
       ports.set(e.node, n);
       return { ns: nsName(t.name, e.node), node: e.node, ifname: `port${n}` };
     };
-    return { a: end(l.a), b: end(l.b), ...(l.mtu ? { mtu: l.mtu } : {}) };
+    return { a: end(l.a), b: end(l.b), ...(l.mtu ? { mtu: l.mtu } : {}), ...(l.params ? { params: l.params } : {}) };
   });
 }
 
@@ -69,4 +72,9 @@ export function nodeBatch(n: NodeSpec, wires: Wire[], mark: string): string {
     for (const r of n.routes) lines.push(`route add ${r.to} via ${r.via} proto static`);
   }
   return lines.map((l) => l + '\n').join('');
+}
+
+/** tc commands shaping this node's ends of links that have parameters (run after nodeBatch). */
+export function nodeTc(n: NodeSpec, wires: Wire[]): string[][] {
+  return wires.flatMap((w) => [w.a, w.b].filter((e) => e.node === n.name).flatMap((e) => tcArgv(e.ifname, w.params)));
 }
