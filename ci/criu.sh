@@ -24,11 +24,31 @@ log() { echo "criu: $*" >&2; }
 # "Version: 4.1.1" → 4.1.1; empty when the binary does not run.
 version_of() { "$1" --version 2>/dev/null | awk '/^Version:/ {print $2; exit}'; }
 
-# True when $1 is recent enough and `criu check` passes on this kernel.
+# True when $1 is recent enough, `criu check` passes and it can dump a process that holds
+# a UDP socket: `criu check` alone passes on Linux >= 6.16, where CRIU 4.1 fails to dump
+# any inet socket (getsockopt SO_PASSCRED/SO_PASSSEC now answers EOPNOTSUPP for them).
 works() {
   local v
   v=$(version_of "$1")
-  [ -n "$v" ] && dpkg --compare-versions "$v" ge "$MIN" && "$1" check >/dev/null 2>&1
+  [ -n "$v" ] && dpkg --compare-versions "$v" ge "$MIN" && "$1" check >/dev/null 2>&1 &&
+    dumps_udp "$1"
+}
+
+dumps_udp() {
+  local img pid ok=1 i
+  img=$(mktemp -d)
+  bash -c 'exec 3<>/dev/udp/127.0.0.1/9 && exec sleep 30' </dev/null >/dev/null 2>&1 &
+  pid=$!
+  disown "$pid" # no "Killed" job notice when the dump ends it
+  for i in $(seq 100); do # until bash has exec'd sleep with the socket open
+    [ "$(cat /proc/$pid/comm 2>/dev/null)" = sleep ] && break
+    sleep 0.01
+  done
+  # The dump kills the process when it succeeds; --shell-job: its session is ours.
+  "$1" dump -t "$pid" -D "$img" --shell-job -o dump.log >/dev/null 2>&1 && ok=0
+  [ $ok -eq 0 ] || { kill "$pid" 2>/dev/null; mkdir -p "$WORK"; cp "$img/dump.log" "$WORK/probe-dump.log" 2>/dev/null || true; }
+  rm -rf "$img"
+  return $ok
 }
 
 publish() {
@@ -43,12 +63,56 @@ publish() {
 if [ -e "$LINK" ] && works "$LINK"; then publish "$(readlink -f "$LINK")"; fi
 distro=$(command -v criu || true)
 if [ -n "$distro" ] && works "$distro"; then publish "$distro"; fi
-[ -z "$distro" ] || log "distro $distro ($(version_of "$distro")) is older than $MIN or fails 'criu check': building one"
+[ -z "$distro" ] || log "distro $distro ($(version_of "$distro")) is older than $MIN, fails 'criu check' or a test dump: building one"
 
 # 2. A build already in the cache (e.g. the link was removed).
 for b in "$WORK"/criu-*/criu/criu; do
   if [ -x "$b" ] && works "$b"; then publish "$b"; fi
 done
+
+# Our own fix for CRIU 4.1 on Linux >= 6.16 (upstream fixed it after 4.1.1, criu#2705):
+# SO_PASSCRED/SO_PASSSEC exist only for unix/netlink sockets there; read them as unset.
+# Bump PATCH_LEVEL when this changes, so cached builds are redone.
+PATCH_LEVEL=1
+so_pass_patch() {
+  cat <<'EOF'
+--- a/criu/sockets.c
++++ b/criu/sockets.c
+@@ -637,6 +637,17 @@
+ 	return 0;
+ }
+ 
++static int dump_pass_opt(int sk, int name, int *val)
++{
++	socklen_t len = sizeof(*val);
++
++	*val = 0;
++	if (getsockopt(sk, SOL_SOCKET, name, val, &len) == 0 || errno == EOPNOTSUPP)
++		return 0;
++	pr_perror("Can't get %d:%d opt", SOL_SOCKET, name);
++	return -1;
++}
++
+ int dump_socket_opts(int sk, SkOptsEntry *soe)
+ {
+ 	int ret = 0, val;
+@@ -676,11 +687,12 @@
+ 	soe->so_reuseport = val ? true : false;
+ 	soe->has_so_reuseport = true;
+ 
+-	ret |= dump_opt(sk, SOL_SOCKET, SO_PASSCRED, &val);
++	/* Linux >= 6.16 answers EOPNOTSUPP for these outside AF_UNIX/NETLINK: unset there */
++	ret |= dump_pass_opt(sk, SO_PASSCRED, &val);
+ 	soe->has_so_passcred = true;
+ 	soe->so_passcred = val ? true : false;
+ 
+-	ret |= dump_opt(sk, SOL_SOCKET, SO_PASSSEC, &val);
++	ret |= dump_pass_opt(sk, SO_PASSSEC, &val);
+ 	soe->has_so_passsec = true;
+ 	soe->so_passsec = val ? true : false;
+ 
+EOF
+}
 
 # 3. Fetch Debian trixie's source, from the mirror this machine already uses.
 mirror=$( { grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'
@@ -83,10 +147,15 @@ if ! have_orig; then
 fi
 tarball=$(ls criu_*.orig.tar.* | sort -V | tail -n1)
 version=$(basename "$tarball" | sed -E 's/^criu_(.*)\.orig\.tar\..*$/\1/')
-dir=$WORK/criu-$version
+dir=$WORK/criu-$version-wl$PATCH_LEVEL
 if [ ! -d "$dir" ]; then
   rm -rf "$dir.tmp" && mkdir "$dir.tmp"
   tar -xf "$tarball" -C "$dir.tmp" --strip-components=1
+  # A CRIU that already has the fix (>= 4.2) does not take the patch: build it as it is.
+  if so_pass_patch | patch -d "$dir.tmp" -p1 -N -s --dry-run >/dev/null 2>&1; then
+    so_pass_patch | patch -d "$dir.tmp" -p1 -N -s
+    log "patched criu/sockets.c: SO_PASSCRED/SO_PASSSEC on inet sockets (Linux >= 6.16)"
+  fi
   mv "$dir.tmp" "$dir"
 fi
 
@@ -101,7 +170,7 @@ make -C "$dir" -j"$(nproc)" criu >"$WORK/build.log" 2>&1 || {
 log "built in $((SECONDS - start)) s"
 if ! works "$dir/criu/criu"; then
   "$dir/criu/criu" check >&2 || true
-  log "$dir/criu/criu was built but 'criu check' fails on this kernel"
+  log "$dir/criu/criu was built but 'criu check' or a test dump fails on this kernel (see $WORK/probe-dump.log)"
   exit 1
 fi
 publish "$dir/criu/criu"
