@@ -11,12 +11,15 @@ import { ProbeError } from './errors.js';
 export interface ProbeStreamOptions {
   /** Names the stream in reports, e.g. `vm→client`. */
   label: string;
-  sender: Shell;
+  /** Absent when something else sends: a workload's own sender. */
+  sender?: Shell;
   receiver: Shell;
-  /** The receiver's address as the sender reaches it. */
+  /** Where the sender sends: the receiver's address, or a reflector's. */
   to: string;
   /** Receiver port; 0 lets it pick a free one. */
   port?: number;
+  /** The port the sender sends to when it is not the receiver's: a reflector (workload echo). */
+  sendPort?: number;
   /** Default 1 ms; the papers used 10 ms. */
   intervalMs?: number;
   stream?: number;
@@ -72,8 +75,8 @@ export async function startProbeStream(o: ProbeStreamOptions): Promise<ProbeStre
   const recvText = `${o.logPath}.recv.stderr`;
   const sendText = `${o.logPath}.send.stdout`;
 
-  const files = await Promise.all([o.logPath, recvText, sendText, `${o.logPath}.send.stderr`].map(openedFile));
-  const [recvOut, recvErr, sendOut, sendErr] = files as [WriteStream, WriteStream, WriteStream, WriteStream];
+  const files = await Promise.all([o.logPath, recvText, ...(o.sender ? [sendText, `${o.logPath}.send.stderr`] : [])].map(openedFile));
+  const [recvOut, recvErr, sendOut, sendErr] = files as [WriteStream, WriteStream, WriteStream?, WriteStream?];
   const receiver = o.receiver.spawn(
     [programs.recv, '--port', String(o.port ?? 0), '--out', '-', '--duration', String(o.maxDurationS + 5)],
     { stdout: recvOut, stderr: recvErr },
@@ -83,16 +86,16 @@ export async function startProbeStream(o: ProbeStreamOptions): Promise<ProbeStre
     throw e;
   });
 
-  const sender = o.sender.spawn(
-    [programs.send, '--to', o.to, '--port', String(port), '--interval-us', String(Math.round(intervalMs * 1000)), '--stream', String(stream), '--size', String(o.sizeBytes ?? 64), '--duration', String(o.maxDurationS)],
-    { stdout: sendOut, stderr: sendErr },
+  const sender = o.sender?.spawn(
+    [programs.send, '--to', o.to, '--port', String(o.sendPort ?? port), '--interval-us', String(Math.round(intervalMs * 1000)), '--stream', String(stream), '--size', String(o.sizeBytes ?? 64), '--duration', String(o.maxDurationS)],
+    { stdout: sendOut!, stderr: sendErr! },
   );
 
   return {
     label: o.label,
     port,
     stop: async () => {
-      await stopProcess(sender);
+      if (sender) await stopProcess(sender);
       await sleep(Math.max(20, 3 * intervalMs)); // the last packets are still on the wire
       await stopProcess(receiver);
       await Promise.all(files.map((s) => settled(s)));
@@ -101,7 +104,7 @@ export async function startProbeStream(o: ProbeStreamOptions): Promise<ProbeStre
         stream,
         intervalMs,
         logPath: o.logPath,
-        sender: lastJson<SenderSummary>(sendText, 'udp-send'),
+        sender: sender ? lastJson<SenderSummary>(sendText, 'udp-send') : null,
         receiver: lastJson<ReceiverSummary>(recvText, 'udp-recv'),
       };
     },
