@@ -1,8 +1,12 @@
 import { SubstrateError } from '../errors.js';
 import type { Substrate } from './substrate.js';
 import { NetnsSubstrate } from './netns/netns.js';
+import { MininetSubstrate } from './mininet/mininet.js';
 
-const factories = new Map<string, () => Substrate>([['netns', () => new NetnsSubstrate()]]);
+const factories = new Map<string, () => Substrate>([
+  ['netns', () => new NetnsSubstrate()],
+  ['mininet', () => new MininetSubstrate()],
+]);
 
 export const DEFAULT_SUBSTRATE = 'netns';
 
