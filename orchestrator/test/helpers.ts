@@ -1,11 +1,14 @@
 // The one test-helper file: fixtures, a recording Shell, root gating and leak checks.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from 'mocha';
 import { packageRoot } from '../paths.js';
 import type { BackgroundProcess, ExecOptions, ExecResult, Shell, SpawnOptions } from '../shell/shell.js';
+import type { LabState } from '../lab/state.js';
+import { getSubstrate, substrateNames } from '../substrate/registry.js';
+import { parseTopology } from '../topology/load.js';
 
 export const fixtures = join(packageRoot, 'orchestrator', 'test', 'fixtures');
 export const shippedTopologies = readdirSync(join(packageRoot, 'topologies'))
@@ -76,4 +79,80 @@ export function rootLinks(): string[] {
     .split('\n')
     .filter(Boolean)
     .map((l) => l.split(': ')[1]!.split('@')[0]!);
+}
+
+/**
+ * Lab names for integration tests: WARPLAB_TEST_TAG (e.g. "-m") is appended, so that two
+ * people running the same suite on one machine never share namespaces or marks. Lab names
+ * have at most 16 characters: the name is shortened to keep the tag.
+ */
+export function testName(name: string): string {
+  const tag = process.env.WARPLAB_TEST_TAG ?? '';
+  if (!tag) return name;
+  if (!/^[a-z0-9-]{1,8}$/.test(tag)) throw new Error(`WARPLAB_TEST_TAG="${tag}": use up to 8 lowercase letters, digits or dashes, e.g. -m`);
+  return name.slice(0, 16 - tag.length) + tag;
+}
+
+/** The topology under its test name (see testName). */
+export function testTopology<T extends { name: string }>(t: T): T {
+  return { ...t, name: testName(t.name) };
+}
+
+/** The substrates integration suites run on: WARPLAB_TEST_SUBSTRATES (comma list), else all registered. */
+export function testSubstrates(): string[] {
+  const env = process.env.WARPLAB_TEST_SUBSTRATES;
+  return env ? env.split(',').map((s) => s.trim()).filter(Boolean) : substrateNames();
+}
+
+/** In `before`: skips the suite, saying why, when this machine lacks the substrate. */
+export async function requireSubstrate(ctx: Context, substrate: string): Promise<void> {
+  requireRoot(ctx);
+  const probe = parseTopology('name: probe\nnodes: {a: {kind: host}}\n');
+  const missing = await getSubstrate(substrate).missing(probe);
+  if (missing.length) {
+    console.log(`      (skipped on ${substrate}: ${missing.join('; ')})`);
+    ctx.skip();
+  }
+}
+
+/** Inodes of a lab's network namespaces while it is up (mininet: its recorded nodes and sandbox; netns: /run/netns). */
+export function labNetnsInodes(state: LabState): number[] {
+  const paths = state.objects.filter((o) => o.kind === 'netns').map((o) => (o.netns?.startsWith('/proc/') ? o.netns : `/run/netns/${o.name}`));
+  const inodes = new Set<number>();
+  for (const p of paths) {
+    try {
+      inodes.add(statSync(p).ino);
+    } catch {
+      /* not made yet, or gone */
+    }
+  }
+  return [...inodes];
+}
+
+/** Those of `inodes` still held by some process or a bind mount under /run/netns. */
+export function netnsStillHeld(inodes: number[]): number[] {
+  const want = new Set(inodes);
+  const held = new Set<number>();
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const ino = Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${p}/ns/net`))?.[1]);
+      if (want.has(ino)) held.add(ino);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  for (const f of existsSync('/run/netns') ? readdirSync('/run/netns') : []) {
+    try {
+      const ino = statSync(join('/run/netns', f)).ino;
+      if (want.has(ino)) held.add(ino);
+    } catch {
+      /* a dead namespace file */
+    }
+  }
+  return [...held];
+}
+
+/** Something of the lab exists already (namespaces, or processes carrying its mark, e.g. a Mininet sandbox's nodes). */
+export function labStarted(lab: string, minProcesses = 1): boolean {
+  return labNamespaces(lab).length > 0 || labProcesses(lab).length >= minProcesses;
 }
