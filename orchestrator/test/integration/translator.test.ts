@@ -1,4 +1,5 @@
-// @root: the translator agents on real edge routers, with each data-plane backend.
+// @root: the translator agents on real edge routers, with each data-plane backend, on every
+// substrate (the agent is started through the node's Shell: same assertions everywhere).
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,9 +13,9 @@ import { startProbeStream } from '../../probe/stream.js';
 import { switchPage, translatorStatus } from '../../translator/control.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
 import type { Topology } from '../../topology/model.js';
-import { labNamespaces, removeDir, requireRoot, tempStateDir } from '../helpers.js';
+import { labNamespaces, labNetnsInodes, labProcesses, netnsStillHeld, removeDir, requireSubstrate, tempStateDir, testSubstrates, testTopology } from '../helpers.js';
 
-const topo = (f: string) => loadTopologyFile(join(packageRoot, 'topologies', f));
+const topo = async (f: string) => testTopology(await loadTopologyFile(join(packageRoot, 'topologies', f)));
 
 function withBackend(t: Topology, backend: 'ebpf' | 'nftables'): Topology {
   return { ...t, nodes: t.nodes.map((n) => (n.translator ? { ...n, translator: { ...n.translator, backend } } : n)) };
@@ -47,12 +48,14 @@ nodes:
 links: [a:eth0 -- r:eth0, r:eth1 -- b:eth0]
 `;
 
+for (const substrate of testSubstrates())
 for (const backend of ['ebpf', 'nftables'] as const) {
-  describe(`@root translator agents (${backend})`, function () {
+  describe(`@root translator agents (${backend}) on ${substrate}`, function () {
     this.timeout(120_000);
     let stateDir: string;
-    before(function () {
-      requireRoot(this);
+    const opts = () => ({ stateDir, substrate });
+    before(async function () {
+      await requireSubstrate(this, substrate);
     });
     beforeEach(() => (stateDir = tempStateDir()));
     afterEach(async () => {
@@ -61,7 +64,7 @@ for (const backend of ['ebpf', 'nftables'] as const) {
     });
 
     it('ICN Fig. 3: twice NAT on the WAN, original addresses at the sites', async () => {
-      await using lab = await up(withBackend(await topo('icn2011-fig3-intranet.yaml'), backend), { stateDir });
+      await using lab = await up(withBackend(await topo('icn2011-fig3-intranet.yaml'), backend), opts());
       const ping = () => lab.shell('H1').exec(['ping', '-n', '-c2', '-W1', '172.17.11.32']);
       assert.equal(await capture(lab, 'R3', 'eth0', 'icmp', ping), '150.24.10.21 > 150.25.11.32', 'on the WAN');
       assert.equal(await capture(lab, 'H2', 'eth0', 'icmp', ping), '172.16.10.21 > 172.17.11.32', 'at site S2');
@@ -69,7 +72,7 @@ for (const backend of ['ebpf', 'nftables'] as const) {
     });
 
     it('ICN Fig. 4: the extranet matrix, and forged packets dropped and counted at the ingress', async () => {
-      await using lab = await up(withBackend(await topo('icn2011-fig4-extranet.yaml'), backend), { stateDir });
+      await using lab = await up(withBackend(await topo('icn2011-fig4-extranet.yaml'), backend), opts());
       const rows = await reachability(lab);
       const got = Object.fromEntries(rows.map((r) => [`${r.from}-${r.to}`, r.observed]));
       assert.deepEqual(got, { 'H1-H3': true, 'H1-H5': true, 'H3-H1': true, 'H3-H5': false, 'H5-H1': true, 'H5-H3': false });
@@ -86,7 +89,8 @@ for (const backend of ['ebpf', 'nftables'] as const) {
     });
 
     it('a live switch under a 1 ms UDP stream: every packet the old way or the new way, none lost or duplicated', async () => {
-      const lab = await up(withBackend(parseTopology(SWITCH_LAB), backend), { stateDir });
+      const lab = await up(withBackend(testTopology(parseTopology(SWITCH_LAB)), backend), opts());
+      const inodes = labNetnsInodes(lab.snapshot);
       try {
         // Count, at the receiver, what came by each WAN address.
         await lab.shell('b').exec(['nft', '-f', '-'], {
@@ -109,7 +113,9 @@ for (const backend of ['ebpf', 'nftables'] as const) {
       } finally {
         await lab.down();
       }
-      assert.deepEqual(labNamespaces('xswitch'), []);
+      assert.deepEqual(labNamespaces(lab.name), []);
+      assert.deepEqual(netnsStillHeld(inodes), []);
+      assert.deepEqual(labProcesses(lab.name), [], 'agents and probes stopped');
     });
   });
 }
