@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dockerdArgv, dockerdEnv, engineLayout, UNIX_PATH_MAX } from '../../workload/docker/layout.js';
-import { mountsUnder, unescapeMountPath } from '../../workload/docker/teardown.js';
+import { mountsUnder, removeCgroups, unescapeMountPath } from '../../workload/docker/teardown.js';
 
 describe('docker engine layout', () => {
   it('keeps everything under a short lab folder', () => {
@@ -63,5 +66,18 @@ describe('docker engine teardown', () => {
   it('reads mountinfo escapes', () => {
     assert.equal(unescapeMountPath('/tmp/with\\040space'), '/tmp/with space');
     assert.deepEqual(mountsUnder(mountinfo, ['/tmp/with space']), ['/tmp/with space']);
+  });
+
+  it('removes a killed container\'s cgroups in every hierarchy (v1 controllers and v2)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'warplab-cgroup-test-'));
+    try {
+      for (const h of ['', 'memory', 'pids']) mkdirSync(join(root, h, 'docker', 'abc'), { recursive: true });
+      mkdirSync(join(root, 'memory', 'docker', 'other'));
+      removeCgroups('abc', root);
+      for (const h of ['', 'memory', 'pids']) assert.ok(!existsSync(join(root, h, 'docker', 'abc')), h || 'v2');
+      assert.ok(existsSync(join(root, 'memory', 'docker', 'other')));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -34,6 +34,7 @@ export interface DockerEngine extends AsyncDisposable {
 }
 
 export interface StartEngineOptions {
+  /** A folder of the engine's own (e.g. `<lab>/docker`): stop() unmounts everything under it. */
   dir: string;
   shell: Shell;
   /** A CRIU >= 4.1 that works here: `bash ci/criu.sh` prints it (DEFAULT_CRIU). */

@@ -1,7 +1,7 @@
 // What stopping a dockerd must clean up when it did not do so itself (it was killed):
 // its processes, the shims it left, and the mounts under its folders.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Shell } from '../../shell/shell.js';
 
@@ -76,10 +76,11 @@ export function shimsOf(containerdSocket: string): Shim[] {
  */
 export async function reapShims(containerdSocket: string, namespace: string, execRoot: string): Promise<number> {
   const shims = shimsOf(containerdSocket);
+  const inits: number[] = [];
   for (const s of shims) {
     try {
       const init = Number(readFileSync(join(execRoot, 'containerd', 'daemon', 'io.containerd.runtime.v2.task', namespace, s.id, 'init.pid'), 'latin1'));
-      if (init > 1) signal(init, 'SIGKILL');
+      if (init > 1) inits.push(init), signal(init, 'SIGKILL');
     } catch {
       /* no task state: only the shim is left */
     }
@@ -87,8 +88,29 @@ export async function reapShims(containerdSocket: string, namespace: string, exe
     const hash = createHash('sha256').update(join(containerdSocket, namespace, s.id)).digest('hex');
     rmSync(join('/run/containerd/s', hash), { force: true });
   }
-  await waitGone(shims.map((s) => s.pid), 5000);
+  await waitGone([...inits, ...shims.map((s) => s.pid)], 5000);
+  shims.forEach((s) => removeCgroups(s.id));
   return shims.length;
+}
+
+/**
+ * runc would have removed the container's cgroups (cgroupfs driver: /docker/<id> in each
+ * hierarchy, v1 or v2); nobody runs it after a kill. Empty cgroups go with rmdir.
+ */
+export function removeCgroups(id: string, root = '/sys/fs/cgroup'): void {
+  let hierarchies: string[];
+  try {
+    hierarchies = [root, ...readdirSync(root).map((d) => join(root, d))];
+  } catch {
+    return;
+  }
+  for (const h of hierarchies) {
+    try {
+      rmdirSync(join(h, 'docker', id));
+    } catch {
+      /* absent, or still has processes */
+    }
+  }
 }
 
 /** mountinfo escapes space, tab, newline and backslash as \ooo. */
