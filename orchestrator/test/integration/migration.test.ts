@@ -3,7 +3,8 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { up } from '../../lab/lab.js';
+import { up, type StartedLab } from '../../lab/lab.js';
+import { MigrationError } from '../../errors.js';
 import { driverFor } from '../../migration/driver.js';
 import { migrateWorkload } from '../../migration/migrate.js';
 import { singleHostClock } from '../../probe/clock.js';
@@ -85,5 +86,77 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
     }
     assert.deepEqual(labNamespaces('icoin-mig'), [], 'namespaces left');
     assert.deepEqual(labProcesses('icoin-mig'), [], 'QEMU, watcher or probe processes left');
+  });
+
+  /** The lab's newest recorded process whose argv matches. */
+  const newest = (lab: StartedLab, match: (argv: readonly string[]) => boolean) => [...lab.snapshot.processes].reverse().find((p) => match(p.argv))!.pid;
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  /** Runs `fault` once the migration is under way; returns the migration's error. */
+  async function faultyMigration(lab: StartedLab, fault: () => void): Promise<MigrationError> {
+    let injected = false;
+    const err = await migrateWorkload(lab, 'vm-a', 'adc-hv', {
+      onProgress: (p) => {
+        if (p.phase === 'migrate' && !injected) {
+          injected = true;
+          fault();
+        }
+      },
+    }).then(
+      () => assert.fail('the migration should have failed'),
+      (e: unknown) => e,
+    );
+    assert.ok(injected, 'the fault was injected');
+    assert.ok(err instanceof MigrationError, String(err));
+    return err;
+  }
+
+  /** The VM's own stream reaches U now. */
+  async function streaming(lab: StartedLab): Promise<number> {
+    const r = await lab.shell('U').exec([join(packageRoot, 'agents', 'build', 'udp-recv'), '--port', '5001', '--out', '/dev/null', '--duration', '1']);
+    return JSON.parse(r.stderr.trim().split('\n').at(-1)!).logged as number;
+  }
+
+  it('the destination QEMU dies mid-migration: clear error, the VM runs on at the source, R3 unchanged, nothing leaked', async () => {
+    const base = await loadTopologyFile(icoin);
+    // Slow enough (≈ 4 s for the guest's RAM) that the kill lands mid-transfer.
+    const t = { ...base, name: 'icoin-fault', workloads: base.workloads.map((w) => ({ ...w, vm: { ...w.vm, maxBandwidthMbps: 20 } })) };
+    await using lab = await up(t, { stateDir });
+    const rulesBefore = (await translatorStatus(lab, 'R3')).rules;
+    const source = lab.workload('vm-a')!.pid;
+    let dest = 0;
+    let watcher = 0;
+    const err = await faultyMigration(lab, () => {
+      dest = newest(lab, (a) => a.includes('-incoming'));
+      watcher = newest(lab, (a) => a[0]!.endsWith('wl-watch'));
+      process.kill(dest, 'SIGKILL');
+    });
+    assert.match(err.message, /migration of vm-a from pdc-hv to adc-hv failed: .*vm-a still runs on pdc-hv/);
+    assert.equal(lab.workload('vm-a')?.on, 'pdc-hv');
+    assert.ok(alive(source), 'the source QEMU runs');
+    assert.ok(!alive(dest) && !alive(watcher), 'destination QEMU and watcher are gone');
+    assert.deepEqual((await translatorStatus(lab, 'R3')).rules, rulesBefore, 'R3 unchanged');
+    assert.ok((await streaming(lab)) > 50, 'the VM still streams to U from PDC');
+  });
+
+  it('the watcher is dead when the VM resumes: warplab switches R3 itself and says so', async () => {
+    const t = { ...(await loadTopologyFile(icoin)), name: 'icoin-fault' };
+    await using lab = await up(t, { stateDir });
+    let watcher = 0;
+    const err = await faultyMigration(lab, () => {
+      watcher = newest(lab, (a) => a[0]!.endsWith('wl-watch'));
+      process.kill(watcher, 'SIGKILL');
+    });
+    assert.match(err.message, /watcher on adc-hv was gone .*warplab switched R3 itself.*vm-a runs on adc-hv/);
+    assert.equal(lab.workload('vm-a')?.on, 'adc-hv');
+    assert.ok((await translatorStatus(lab, 'R3')).rules.includes('page 172.16.10.2/32 pass'), 'R3 switched by the fallback');
+    assert.ok((await streaming(lab)) > 50, 'the VM streams to U from ADC');
   });
 });
