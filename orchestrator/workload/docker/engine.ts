@@ -106,6 +106,8 @@ export async function startEngine(o: StartEngineOptions): Promise<DockerEngine> 
   if (previous && isOurs(previous.pid, l.dataRoot)) {
     throw new DockerEngineError(`a dockerd (pid ${previous.pid}) already serves ${l.dir}: attachEngine() to it or stop it first`);
   }
+  // A dead predecessor may have left shims, containers and mounts behind.
+  if (previous) await stopByState(connectDocker(previous.layout.socket), previous, o.shell);
   try {
     accessSync(o.criu, constants.X_OK);
   } catch {
