@@ -6,6 +6,7 @@ import type { StartedLab } from '../lab/lab.js';
 import type { WorkloadRecord } from '../lab/state.js';
 import type { EventLog } from '../probe/timeline.js';
 import type { WorkloadKind, WorkloadSpec } from '../topology/model.js';
+import type { Announcement } from './strategy.js';
 import { QemuDriver } from './qemu/driver.js';
 
 export interface MigrationProgress {
@@ -40,6 +41,8 @@ export interface DriverResult {
 export interface MigrationDriver {
   readonly name: string;
   readonly kind: WorkloadKind;
+  /** What the workload sends first when it resumes at the destination. */
+  readonly announce: Announcement;
   /** What this machine lacks to run the driver, one sentence each. */
   missing(): Promise<string[]>;
   /** Starts the workload on `on` and waits until its app runs. */

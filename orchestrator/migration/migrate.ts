@@ -71,7 +71,7 @@ export async function migrateWorkload(lab: StartedLab, name: string, to: string,
   let armed;
   try {
     if (o.signal?.aborted) throw new Interrupted(`interrupted before moving ${name}`);
-    armed = await strategy.arm(lab, w, to, { dir: ctx.dir, events });
+    armed = await strategy.arm(lab, w, to, { dir: ctx.dir, events, announce: driver.announce });
   } catch (e) {
     await prepared.cancel();
     throw e;

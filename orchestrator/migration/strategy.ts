@@ -6,6 +6,9 @@ import type { EventLog } from '../probe/timeline.js';
 import type { WorkloadSpec } from '../topology/model.js';
 import { NetworkPaging } from './strategies/network-paging.js';
 
+/** What a resumed workload sends first: QEMU's RARP, or a gratuitous ARP. */
+export type Announcement = 'rarp' | 'garp';
+
 export interface AppliedSwitch {
   router: string;
   line: string;
@@ -35,7 +38,7 @@ export interface AddressStrategy {
   /** Makes the network reach `w` on `hv` now (initial placement, or a repair). */
   place(lab: StartedLab, w: WorkloadSpec, hv: string): Promise<AppliedSwitch[]>;
   /** Before a move to `to`: whatever reacts to the workload's arrival is started. */
-  arm(lab: StartedLab, w: WorkloadSpec, to: string, o: { dir: string; events: EventLog }): Promise<Armed>;
+  arm(lab: StartedLab, w: WorkloadSpec, to: string, o: { dir: string; events: EventLog; announce: Announcement }): Promise<Armed>;
 }
 
 const strategies: Record<string, () => AddressStrategy> = {

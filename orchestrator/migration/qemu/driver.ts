@@ -32,6 +32,7 @@ function tapOf(ctx: DriverContext): string {
 export class QemuDriver implements MigrationDriver {
   readonly name = 'qemu';
   readonly kind = 'vm' as const;
+  readonly announce = 'rarp' as const;
 
   async missing(): Promise<string[]> {
     const out: string[] = [];

@@ -13,7 +13,7 @@ import type { BackgroundProcess } from '../../shell/shell.js';
 import { nodeByName, type WorkloadSpec } from '../../topology/model.js';
 import { workloadPort } from '../../topology/workloads.js';
 import { ask, socketPath } from '../../translator/agent.js';
-import type { AddressStrategy, AppliedSwitch, Armed, SwitchOutcome } from '../strategy.js';
+import type { AddressStrategy, Announcement, AppliedSwitch, Armed, SwitchOutcome } from '../strategy.js';
 import { pagingPlan, type PageSwitch } from './paging-plan.js';
 
 export const watcherBinary = join(packageRoot, 'agents', 'build', 'wl-watch');
@@ -40,6 +40,9 @@ function readEvents(path: string): WatchEvent[] {
     .map((l) => JSON.parse(l) as WatchEvent);
 }
 
+/** A watcher never outlives a migration by much, whatever happens to warplab. */
+const WATCH_LIMIT_S = 600;
+
 const nsToMs = (ns: number | string) => Number(BigInt(ns) / 1000n) / 1000;
 
 export class NetworkPaging implements AddressStrategy {
@@ -49,12 +52,14 @@ export class NetworkPaging implements AddressStrategy {
     return switchAll(lab, pagingPlan(lab.topology, w, hv));
   }
 
-  async arm(lab: StartedLab, w: WorkloadSpec, to: string, o: { dir: string; events: EventLog }): Promise<Armed> {
+  async arm(lab: StartedLab, w: WorkloadSpec, to: string, o: { dir: string; events: EventLog; announce: Announcement }): Promise<Armed> {
     if (!existsSync(watcherBinary)) throw new LabError(`${watcherBinary} is not built; run bash ci/setup.sh`);
     const plan = pagingPlan(lab.topology, w, to);
     const iface = workloadPort(nodeByName(lab.topology, to)!, w)!;
     const out = join(o.dir, `watch-${to}-${Date.now()}.jsonl`);
-    const argv = [watcherBinary, '--iface', iface, '--mac', w.mac, ...plan.flatMap((s) => ['--switch', socketPath(lab.path, s.router), s.line])];
+    // One kind only: on a LAN shared with the source, the source's ARP replies would look
+    // like a gratuitous ARP. Real-time priority keeps the switch sub-millisecond under load.
+    const argv = [watcherBinary, '--iface', iface, '--mac', w.mac, '--kinds', o.announce, '--rt-prio', '10', '--timeout-s', String(WATCH_LIMIT_S), ...plan.flatMap((s) => ['--switch', socketPath(lab.path, s.router), s.line])];
     const proc = lab.shell(to).spawn(argv, { logFile: out });
     await this.ready(proc, out, to);
     return {

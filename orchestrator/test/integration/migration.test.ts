@@ -88,6 +88,41 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
     assert.deepEqual(labProcesses('icoin-mig'), [], 'QEMU, watcher or probe processes left');
   });
 
+  it('three data centers (§V-E): vm-a tours hv1 → hv2 → hv3 → hv1 and R3 follows with each DC\'s image', async () => {
+    const t = await loadTopologyFile(join(packageRoot, 'topologies', 'icoin2011-three-dc.yaml'));
+    const events = new EventLog();
+    {
+      await using lab = await up(t, { stateDir });
+      const streams = await startWorkloadStreams(lab, t.workloads[0]!, { dir: runDir, echoIntervalMs: 1, maxDurationS: 120 });
+      await sleep(500);
+      const lines: string[] = [];
+      for (const hv of ['hv2', 'hv3', 'hv1']) {
+        const r = await migrateWorkload(lab, 'vm-a', hv, { events });
+        assert.equal(r.switching.by, 'watcher');
+        lines.push(...r.switching.switches.map((x) => `${x.router}: ${x.line}`));
+        await sleep(600);
+      }
+      assert.deepEqual(lines, [
+        'R3: switch 172.16.10.2/32 wan 172.14.10.2/32 contiguous',
+        'R3: switch 172.16.10.2/32 wan 172.13.10.2/32 contiguous',
+        'R3: switch 172.16.10.2/32 wan 172.15.10.2/32 contiguous',
+      ]);
+      const captures = await Promise.all(streams.map((s) => s.stop()));
+      const run = analyzeRun(
+        { name: 'tri-dc', createdAt: new Date().toISOString(), clock: singleHostClock(), analysis: {}, thresholds: [], trials: [{ label: 'tour', events: events.events, streams: captures.map((c) => streamInput(c, runDir)) }] },
+        runDir,
+      );
+      const lastSwitch = Math.max(...events.events.filter((e) => e.kind === 'translator-switched').map((e) => e.atMs));
+      for (const s of run.trials[0]!.streams) {
+        assert.equal(s.analysis.windows.length, 3, s.label);
+        for (const win of s.analysis.windows) assert.ok(win.downtimeMs !== null && win.downtimeMs < 2000, `${s.label} ${win.window}: ${win.downtimeMs} ms`);
+        assert.ok(s.analysis.lastMs! > lastSwitch + 300, `${s.label} goes on after the tour`);
+      }
+    }
+    assert.deepEqual(labNamespaces('tri-dc'), []);
+    assert.deepEqual(labProcesses('tri-dc'), []);
+  });
+
   /** The lab's newest recorded process whose argv matches. */
   const newest = (lab: StartedLab, match: (argv: readonly string[]) => boolean) => [...lab.snapshot.processes].reverse().find((p) => match(p.argv))!.pid;
   const alive = (pid: number) => {
