@@ -1,7 +1,7 @@
-// The benchmark chain h1 — r1 — … — rN — h2 as a warplab topology. Addressing matches
-// ci/bench/mininet_chain.py so both sides build the same network: link i (0 = h1–r1,
-// N = rN–h2) is 10.(i/256).(i%256).0/24, the left end .1 and the right end .2, except on
-// link 0 where r1 is .1 (hosts use .1 as their gateway).
+// The benchmark chain h1 — r1 — … — rN — h2 as a warplab topology (the plain-Mininet side
+// of the benchmark builds the same topology from it). Link i (0 = h1–r1, N = rN–h2) is
+// 10.(i/256).(i%256).0/24, the left end .1 and the right end .2, except on link 0 where r1
+// is .1 (hosts use .1 as their gateway).
 
 const subnet = (i: number) => `10.${Math.floor(i / 256)}.${i % 256}`;
 

@@ -1,15 +1,19 @@
-// Benchmark: `up`/`down` time of the shipped topologies and of router chains, warplab's
-// netns substrate beside plain Mininet (sandboxed), in one run. Prints a table.
-//   sudo npm run bench:updown [-- --repeat 3 --chains 10,50,100,200]
+// Benchmark: `up`/`down` time of the shipped topologies and of router chains on warplab's
+// netns substrate, on its Mininet substrate and on plain Mininet (sandboxed), in one run;
+// then the cost of one command in a node through each path (the Mininet helper's JSON
+// protocol, a node Shell's nsenter). Prints Markdown tables.
+//   sudo npm run bench:updown [-- --repeat 3 --chains 10,50,100,200 --commands 200 --switch lxbr]
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { up } from '../lab/lab.js';
 import { packageRoot } from '../paths.js';
+import { MininetSubstrate } from '../substrate/mininet/mininet.js';
+import { registerSubstrate } from '../substrate/registry.js';
 import { loadTopologyFile, parseTopology } from '../topology/load.js';
 import type { Topology } from '../topology/model.js';
 import { chainTopologyYaml } from './chain.js';
-import { plainMininetChains } from './mininet-chain.js';
+import { plainMininet } from './mininet-plain.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -17,45 +21,105 @@ function arg(name: string, fallback: string): string {
 }
 
 const repeat = Number(arg('repeat', '3'));
-const chains = arg('chains', '10,50,100,200').split(',').map(Number);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const chains = arg('chains', '10,50,100,200').split(',').filter(Boolean).map(Number);
+const commands = Number(arg('commands', '200'));
+const mininet = new MininetSubstrate({ switch: arg('switch', process.env.WARPLAB_MININET_SWITCH ?? 'lxbr') });
+registerSubstrate('mininet-bench', () => mininet);
 
-async function timeNetns(t: Topology, stateDir: string): Promise<{ up: number; down: number }> {
-  const ups: number[] = [];
-  const downs: number[] = [];
-  for (let i = 0; i < repeat; i++) {
-    let t0 = performance.now();
-    const lab = await up(t, { stateDir });
-    ups.push(performance.now() - t0);
-    t0 = performance.now();
-    await lab.down();
-    downs.push(performance.now() - t0);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ms = (x: number) => x.toFixed(0);
+const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
+
+interface Timing {
+  up: number;
+  down: number;
+}
+
+async function time(t: Topology, substrate: string, stateDir: string): Promise<Timing> {
+  // Workloads (VMs boot for seconds) are not the substrate's work; translators are.
+  const t0 = performance.now();
+  const lab = await up(t, { stateDir, substrate, workloads: false });
+  const upMs = performance.now() - t0;
+  const t1 = performance.now();
+  await lab.down();
+  return { up: upMs, down: performance.now() - t1 };
+}
+
+function table(head: string[], rows: string[][]): string {
+  return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+function spread(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const f = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+  return `${f(s[0]!)} / ${f(median(s))} / ${f(s.at(-1)!)}`;
+}
+
+async function perCommand(stateDir: string): Promise<string[][]> {
+  const t = parseTopology(chainTopologyYaml(2, 'bench-cmd'));
+  const rows: string[][] = [];
+  const sample = async (what: string, f: () => Promise<unknown>) => {
+    for (let i = 0; i < 10; i++) await f(); // warm-up
+    const xs: number[] = [];
+    for (let i = 0; i < commands; i++) {
+      const t0 = performance.now();
+      await f();
+      xs.push(performance.now() - t0);
+    }
+    rows.push([what, spread(xs)]);
+  };
+  {
+    await using lab = await up(t, { stateDir, substrate: 'mininet-bench' });
+    const helper = mininet.helper!;
+    await sample('Mininet helper, `info` (protocol round trip only)', () => helper.request('info'));
+    await sample('Mininet helper, `cmd` `true` in r1 (mnexec in the sandbox)', () => helper.request('cmd', { node: 'r1', argv: ['true'] }));
+    await sample('Mininet node Shell.exec `true` in r1 (nsenter --net from the host)', () => lab.shell('r1').exec(['true']));
   }
-  return { up: median(ups), down: median(downs) };
+  {
+    await using lab = await up(t, { stateDir, substrate: 'netns' });
+    await sample('netns node Shell.exec `true` in r1 (nsenter --net, reference)', () => lab.shell('r1').exec(['true']));
+  }
+  return rows;
 }
 
 const stateDir = mkdtempSync(join(tmpdir(), 'warplab-bench-'));
 try {
-  console.log(`warplab up/down benchmark: median of ${repeat} runs, milliseconds (netns substrate; Mininet in a private sandbox)\n`);
-  const rows: string[][] = [];
+  console.log(`warplab up/down benchmark: median of ${repeat} runs, milliseconds; Mininet substrate with ${mininet.switchKind} lans; plain Mininet in a private sandbox\n`);
   const topoDir = join(packageRoot, 'topologies');
+  const cases: { label: string; t: Topology; check?: [string, string] }[] = [];
   for (const f of readdirSync(topoDir).filter((x) => x.endsWith('.yaml')).sort()) {
     const t = await loadTopologyFile(join(topoDir, f));
-    const r = await timeNetns(t, stateDir);
-    rows.push([f, String(t.nodes.length), r.up.toFixed(0), r.down.toFixed(0), '', '', '']);
+    cases.push({ label: f.replace(/\.yaml$/, ''), t: { ...t, name: `${t.name.slice(0, 12)}-bn` } });
   }
   for (const n of chains) {
     const t = parseTopology(chainTopologyYaml(n, `bench${n}`));
-    const r = await timeNetns(t, stateDir);
-    const mnRuns = [];
-    for (let i = 0; i < repeat; i++) mnRuns.push((await plainMininetChains([n]))[0]!);
-    const mnUp = median(mnRuns.map((m) => m.upMs));
-    const mnDown = median(mnRuns.map((m) => m.downMs));
-    rows.push([`chain of ${n} routers`, String(t.nodes.length), r.up.toFixed(0), r.down.toFixed(0), mnUp.toFixed(0), mnDown.toFixed(0), `${(mnUp / r.up).toFixed(1)}× / ${(mnDown / r.down).toFixed(1)}×`]);
+    cases.push({ label: `chain of ${n} routers`, t, check: ['h1', t.nodes.at(-1)!.interfaces[0]!.ipv4[0]!.split('/')[0]!] });
   }
-  const head = ['topology', 'nodes', 'warplab up', 'warplab down', 'mininet up', 'mininet down', 'mininet/warplab (up / down)'];
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(w[i]!)).join('  '));
+
+  const plain = await plainMininet(cases.map((c) => ({ t: c.t, ...(c.check ? { check: c.check } : {}) })), repeat, mininet.python);
+  const rows: string[][] = [];
+  for (const [i, c] of cases.entries()) {
+    const runs: Record<'netns' | 'mininet', Timing[]> = { netns: [], mininet: [] };
+    // Interleaved, so that the machine's mood weighs on both alike.
+    for (let k = 0; k < repeat; k++) {
+      runs.netns.push(await time(c.t, 'netns', stateDir));
+      runs.mininet.push(await time(c.t, 'mininet-bench', stateDir));
+    }
+    const [nu, nd] = [median(runs.netns.map((r) => r.up)), median(runs.netns.map((r) => r.down))];
+    const [mu, md] = [median(runs.mininet.map((r) => r.up)), median(runs.mininet.map((r) => r.down))];
+    const [pu, pd] = [median(plain[i]!.upMs), median(plain[i]!.downMs)];
+    if (plain[i]!.reachable === false) console.log(`warning: plain Mininet's ${c.label} did not pass its ping check`);
+    rows.push([c.label, String(c.t.nodes.length), ms(nu), ms(nd), ms(mu), ms(md), ms(pu), ms(pd), `${ratio(mu, nu)} / ${ratio(md, nd)}`, `${ratio(mu, pu)} / ${ratio(md, pd)}`]);
+    process.stderr.write(`${c.label} done\n`);
+  }
+  console.log(
+    table(
+      ['topology', 'nodes', 'netns up', 'netns down', 'mininet substrate up', 'mininet substrate down', 'plain Mininet up', 'plain Mininet down', 'substrate / netns (up / down)', 'substrate / plain Mininet (up / down)'],
+      rows,
+    ),
+  );
+  console.log(`\nOne command in a node: min / median / max of ${commands}, milliseconds\n`);
+  console.log(table(['path', 'min / median / max'], await perCommand(stateDir)));
 } finally {
   rmSync(stateDir, { recursive: true, force: true });
 }

@@ -252,10 +252,14 @@ def build(req):
         send({'event': 'progress', 'stage': 'nodes', 'done': k + 1, 'total': total})
     links = req['links']
     for k, l in enumerate(links):
+        # up=None: Mininet's Intf.config skips its `ifconfig up` per end; the node's own
+        # configuration below brings every interface up in one `ip -batch`.
         net.addLink(nodes[l['a']['node']], nodes[l['b']['node']],
-                    intfName1=l['a']['ifname'], intfName2=l['b']['ifname'])
+                    intfName1=l['a']['ifname'], intfName2=l['b']['ifname'], params1={'up': None}, params2={'up': None})
         send({'event': 'progress', 'stage': 'links', 'done': k + 1, 'total': len(links)})
-    net.build()
+    # Not net.build(): its configHosts() would only run `ifconfig lo up` in each node, one
+    # shell round trip apiece, which the configuration scripts below do anyway.
+    net.built = True
     for sw in net.switches:
         sw.start([])
 

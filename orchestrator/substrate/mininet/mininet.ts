@@ -269,7 +269,12 @@ export class MininetSubstrate implements Substrate {
         }
       }
     }
-    if (this.client && this.client.pid === u) await Promise.race([this.client.exited, new Promise((r) => setTimeout(r, 5000).unref())]);
+    if (this.client && this.client.pid === u) {
+      // A ref'd timer: the detached helper no longer keeps this process alive by itself.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.client.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+      clearTimeout(timer);
+    }
     await waitDead([u, ...(init ? [init] : [])], 5000);
     removed.push(`sandbox ${u} (Mininet, ${nodes.length} nodes)`);
     return removed;
