@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { LocalShell } from '../shell/local.js';
 import { deployAgent } from '../translator/agent.js';
 import { edgeTranslators } from '../translator/pages.js';
-import { startWorkloads, workloadsMissing } from '../workload/start.js';
+import { startWorkloads, stopWorkloadEngines, workloadsMissing } from '../workload/start.js';
 
 export interface UpOptions {
   stateDir?: string;
@@ -63,6 +63,11 @@ export class StartedLab implements AsyncDisposable {
     this.state = this.dir.read();
     this.state.processes.push({ pid: p.pid, node, argv: p.argv, startedAt: new Date().toISOString() });
     this.dir.write(this.state);
+  }
+
+  /** A Shell on the orchestrator's machine whose background processes belong to the lab (a Docker engine). */
+  hostShell(): Shell {
+    return new LocalShell('host', [], { WARPLAB_LAB: this.state.mark }, (p) => this.recordProcess('(host)', p));
   }
 
   workload(name: string): WorkloadRecord | undefined {
@@ -173,7 +178,8 @@ export function listLabs(stateDir = defaultStateDir()): LabState[] {
 async function destroy(dir: LabDir, substrate: Substrate): Promise<string[]> {
   const state = { ...dir.read() };
   if (state.status === 'up') dir.write({ ...state, status: 'destroying' });
-  const removed: string[] = [];
+  // Engines first: they stop their containers, shims and mounts in order.
+  const removed: string[] = await stopWorkloadEngines(dir.path);
   const pids = state.processes.map((p) => p.pid).filter((p) => carriesMark(p, state.mark));
   for (const p of pids) process.kill(p, 'SIGTERM');
   await waitGone(pids, 2000);

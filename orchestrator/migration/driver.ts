@@ -1,12 +1,12 @@
 // Migration drivers: one per workload kind, behind one interface. A driver starts its
 // workload, prepares a destination, and moves it; a failed or cancelled move leaves the
 // workload running at the source.
-import { LabError } from '../errors.js';
 import type { StartedLab } from '../lab/lab.js';
 import type { WorkloadRecord } from '../lab/state.js';
 import type { EventLog } from '../probe/timeline.js';
 import type { WorkloadKind, WorkloadSpec } from '../topology/model.js';
 import type { Announcement } from './strategy.js';
+import { CriuDriver } from './criu/driver.js';
 import { QemuDriver } from './qemu/driver.js';
 
 export interface MigrationProgress {
@@ -51,12 +51,11 @@ export interface MigrationDriver {
   migrate(ctx: DriverContext, from: WorkloadRecord, prepared: Prepared): Promise<DriverResult>;
 }
 
-const drivers: Partial<Record<WorkloadKind, () => MigrationDriver>> = {
+const drivers: Record<WorkloadKind, () => MigrationDriver> = {
   vm: () => new QemuDriver(),
+  container: () => new CriuDriver(),
 };
 
 export function driverFor(kind: WorkloadKind): MigrationDriver {
-  const make = drivers[kind];
-  if (!make) throw new LabError(`no migration driver for ${kind} workloads; drivers exist for: ${Object.keys(drivers).join(', ')}`);
-  return make();
+  return drivers[kind]();
 }

@@ -1,6 +1,7 @@
 // One migration: the driver moves the workload, the strategy moves the network. Either the
 // workload ends up at the destination with every translator switched, or it still runs at
 // the source with the translators unchanged — and the error says which.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Interrupted, LabError, MigrationError } from '../errors.js';
 import type { StartedLab } from '../lab/lab.js';
@@ -48,7 +49,9 @@ export function workloadSpec(lab: StartedLab, name: string): WorkloadSpec {
 }
 
 export function driverContext(lab: StartedLab, w: WorkloadSpec, o: Pick<MigrateOptions, 'signal' | 'onProgress'> & { events: EventLog }): DriverContext {
-  return { lab, workload: w, dir: join(lab.path, 'workloads', w.name), events: o.events, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
+  const dir = join(lab.path, 'workloads', w.name);
+  mkdirSync(dir, { recursive: true });
+  return { lab, workload: w, dir, events: o.events, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
 }
 
 export async function migrateWorkload(lab: StartedLab, name: string, to: string, o: MigrateOptions = {}): Promise<MigrationResult> {

@@ -6,7 +6,8 @@ import { packageRoot } from '../paths.js';
 import type { WorkloadSpec } from '../topology/model.js';
 
 export const guestDir = join(packageRoot, 'agents', 'build', 'vm-guest');
-export const guestKernel = join(guestDir, 'vmlinuz');
+// Uncompressed: boots ~2.5 s sooner under TCG, and a migration moves less memory.
+export const guestKernel = join(guestDir, 'vmlinux');
 export const guestInitrd = join(guestDir, 'initramfs.cpio.gz');
 
 export const APP_PORTS = { send: 5001, echo: 5000, reflect: 5002 } as const;

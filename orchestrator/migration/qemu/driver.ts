@@ -1,7 +1,7 @@
 // The qemu driver: the destination QEMU starts on the destination hypervisor with
 // `-incoming`, the source migrates to it over the migration network, QMP reports progress
 // and QEMU's own figures (downtime, total time, bytes).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Interrupted, MigrationError, ReadinessTimeout } from '../../errors.js';
 import { carriesMark, waitGone } from '../../lab/processes.js';
@@ -48,7 +48,6 @@ export class QemuDriver implements MigrationDriver {
     const port = workloadPort(nodeByName(lab.topology, on)!, w)!;
     const bridge = await ensureBridge(shell, port, lab.snapshot.mark);
     await ensureTap(shell, bridge, tapOf(ctx), lab.snapshot.mark);
-    mkdirSync(ctx.dir, { recursive: true });
     const files = vmFiles(ctx.dir, on);
     const accel = chooseAccel(w.vm.accel);
     const proc = shell.spawn(qemuArgv(w, { accel, tap: tapOf(ctx), files, ...(incoming ? { incoming } : {}) }), { logFile: `${ctx.dir}/${on}.qemu.log` });

@@ -6,6 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { up, type StartedLab } from '../../lab/lab.js';
 import { MigrationError } from '../../errors.js';
 import { driverFor } from '../../migration/driver.js';
+import { engineDir } from '../../migration/criu/driver.js';
+import { attachEngine } from '../../workload/docker/index.js';
+import type { WorkloadKind } from '../../topology/model.js';
 import { migrateWorkload } from '../../migration/migrate.js';
 import { singleHostClock } from '../../probe/clock.js';
 import { EventLog } from '../../probe/timeline.js';
@@ -22,14 +25,17 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
   this.timeout(300_000);
   let stateDir: string;
   let runDir: string;
-  before(async function () {
+  before(function () {
     requireRoot(this);
-    const missing = await driverFor('vm').missing();
+  });
+  /** Skips a test, saying why, where this machine cannot run the driver. */
+  async function needs(ctx: Mocha.Context, kind: WorkloadKind): Promise<void> {
+    const missing = await driverFor(kind).missing();
     if (missing.length) {
       console.log(`      (skipped: ${missing.join('; ')})`);
-      this.skip();
+      ctx.skip();
     }
-  });
+  }
   beforeEach(() => {
     stateDir = tempStateDir();
     runDir = tempStateDir();
@@ -40,55 +46,67 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
     else removeDir(runDir);
   });
 
-  it('moves vm-a PDC → ADC → PDC: both streams go on, the VM keeps its address, the report has downtime, switching and QEMU figures', async () => {
-    const t = { ...(await loadTopologyFile(icoin)), name: 'icoin-mig' };
-    const events = new EventLog();
-    {
-      await using lab = await up(t, { stateDir });
-      const w = t.workloads[0]!;
-      const streams = await startWorkloadStreams(lab, w, { dir: runDir, echoIntervalMs: 1, maxDurationS: 120 });
-      await sleep(600);
-      const there = await migrateWorkload(lab, 'vm-a', 'adc-hv', { events });
-      await sleep(800);
-      const back = await migrateWorkload(lab, 'vm-a', 'pdc-hv', { events });
-      await sleep(800);
-      const captures = await Promise.all(streams.map((s) => s.stop()));
+  const kinds = [
+    { kind: 'vm', announce: 'rarp', figures: ['downtimeMs', 'totalTimeMs', 'transferredBytes'] },
+    { kind: 'container', announce: 'garp', figures: ['checkpointMs', 'restoreMs', 'stopToResumeMs'] },
+  ] as const;
+  /** The ICOIN topology with its workload as this kind (the file declares the paper's VM). */
+  const icoinWith = async (kind: WorkloadKind, name: string) => {
+    const t = await loadTopologyFile(icoin);
+    return { ...t, name, workloads: t.workloads.map((w) => ({ ...w, kind })) };
+  };
 
-      for (const r of [there, back]) {
-        assert.equal(r.switching.by, 'watcher', 'the watcher switched R3 on the RARP');
-        assert.equal(r.switching.announce?.kind, 'rarp');
-        assert.ok(['tcg', 'kvm'].includes(String(r.figures.accel)));
-        for (const k of ['downtimeMs', 'totalTimeMs', 'transferredBytes']) assert.ok(Number(r.figures[k]) > 0, `${k}: ${r.figures[k]}`);
-        assert.ok(r.switching.announceToSwitchedMs! >= 0 && r.switching.announceToSwitchedMs! < 1000, `announce → switched ${r.switching.announceToSwitchedMs} ms`);
-      }
-      assert.deepEqual(there.switching.switches.map((s) => [s.router, s.line]), [['R3', 'switch 172.16.10.2/32 pass']]);
-      assert.deepEqual(back.switching.switches.map((s) => [s.router, s.line]), [['R3', 'switch 172.16.10.2/32 wan 172.15.10.2/32 contiguous']]);
-      assert.equal(lab.workload('vm-a')?.on, 'pdc-hv');
-      const rules = (await translatorStatus(lab, 'R3')).rules;
-      assert.ok(rules.includes('page 172.16.10.2/32 wan 172.15.10.2/32 contiguous'), rules.join('\n'));
+  for (const k of kinds) {
+    it(`moves a ${k.kind} PDC → ADC → PDC: both streams go on, it keeps its address, the report has downtime, switching and the driver's figures`, async function () {
+      await needs(this, k.kind);
+      const t = await icoinWith(k.kind, 'icoin-mig');
+      const events = new EventLog();
+      {
+        await using lab = await up(t, { stateDir });
+        const w = t.workloads[0]!;
+        const streams = await startWorkloadStreams(lab, w, { dir: runDir, echoIntervalMs: 1, maxDurationS: 120 });
+        await sleep(600);
+        const there = await migrateWorkload(lab, 'vm-a', 'adc-hv', { events });
+        await sleep(800);
+        const back = await migrateWorkload(lab, 'vm-a', 'pdc-hv', { events });
+        await sleep(800);
+        const captures = await Promise.all(streams.map((s) => s.stop()));
 
-      const run = analyzeRun(
-        { name: 'icoin-vm', createdAt: new Date().toISOString(), clock: singleHostClock(), analysis: {}, thresholds: [], trials: [{ label: 'PDC→ADC→PDC', events: events.events, streams: captures.map((c) => streamInput(c, runDir)) }] },
-        runDir,
-      );
-      const trial = run.trials[0]!;
-      assert.equal(trial.windows.filter((x) => x.kind === 'migration').length, 2);
-      const lastSwitch = Math.max(...events.events.filter((e) => e.kind === 'translator-switched').map((e) => e.atMs));
-      for (const s of trial.streams) {
-        const a = s.analysis;
-        // Continues: packets keep arriving well after the last switch, through the VM's one address.
-        assert.ok(a.lastMs! > lastSwitch + 500, `${s.label}: last arrival ${a.lastMs! - lastSwitch} ms after the last switch`);
-        for (const win of a.windows) {
-          assert.ok(win.downtimeMs !== null && win.downtimeMs < 2000, `${s.label} ${win.window}: downtime ${win.downtimeMs} ms`);
+        for (const r of [there, back]) {
+          assert.equal(r.switching.by, 'watcher', 'the watcher switched R3 on the announcement');
+          assert.equal(r.switching.announce?.kind, k.announce);
+          for (const f of k.figures) assert.ok(Number(r.figures[f]) > 0, `${f}: ${r.figures[f]}`);
+          assert.ok(r.switching.announceToSwitchedMs! >= 0 && r.switching.announceToSwitchedMs! < 1000, `announce → switched ${r.switching.announceToSwitchedMs} ms`);
         }
-        assert.ok(a.lossRatio < 0.2, `${s.label}: loss ${a.lossRatio}`);
-      }
-    }
-    assert.deepEqual(labNamespaces('icoin-mig'), [], 'namespaces left');
-    assert.deepEqual(labProcesses('icoin-mig'), [], 'QEMU, watcher or probe processes left');
-  });
+        if (k.kind === 'vm') assert.ok(['tcg', 'kvm'].includes(String(there.figures.accel)));
+        assert.deepEqual(there.switching.switches.map((s) => [s.router, s.line]), [['R3', 'switch 172.16.10.2/32 pass']]);
+        assert.deepEqual(back.switching.switches.map((s) => [s.router, s.line]), [['R3', 'switch 172.16.10.2/32 wan 172.15.10.2/32 contiguous']]);
+        assert.equal(lab.workload('vm-a')?.on, 'pdc-hv');
+        const rules = (await translatorStatus(lab, 'R3')).rules;
+        assert.ok(rules.includes('page 172.16.10.2/32 wan 172.15.10.2/32 contiguous'), rules.join('\n'));
 
-  it('three data centers (§V-E): vm-a tours hv1 → hv2 → hv3 → hv1 and R3 follows with each DC\'s image', async () => {
+        const run = analyzeRun(
+          { name: `icoin-${k.kind}`, createdAt: new Date().toISOString(), clock: singleHostClock(), analysis: {}, thresholds: [], trials: [{ label: 'PDC→ADC→PDC', events: events.events, streams: captures.map((c) => streamInput(c, runDir)) }] },
+          runDir,
+        );
+        const trial = run.trials[0]!;
+        assert.equal(trial.windows.filter((x) => x.kind === 'migration').length, 2);
+        const lastSwitch = Math.max(...events.events.filter((e) => e.kind === 'translator-switched').map((e) => e.atMs));
+        for (const s of trial.streams) {
+          const a = s.analysis;
+          // Continues: packets keep arriving well after the last switch, through the one address.
+          assert.ok(a.lastMs! > lastSwitch + 500, `${s.label}: last arrival ${a.lastMs! - lastSwitch} ms after the last switch`);
+          for (const win of a.windows) assert.ok(win.downtimeMs !== null && win.downtimeMs < 2000, `${s.label} ${win.window}: downtime ${win.downtimeMs} ms`);
+          assert.ok(a.lossRatio < 0.3, `${s.label}: loss ${a.lossRatio}`);
+        }
+      }
+      assert.deepEqual(labNamespaces('icoin-mig'), [], 'namespaces left');
+      assert.deepEqual(labProcesses('icoin-mig'), [], 'QEMU, dockerd, watcher or probe processes left');
+    });
+  }
+
+  it('three data centers (§V-E): vm-a tours hv1 → hv2 → hv3 → hv1 and R3 follows with each DC\'s image', async function () {
+    await needs(this, 'vm');
     const t = await loadTopologyFile(join(packageRoot, 'topologies', 'icoin2011-three-dc.yaml'));
     const events = new EventLog();
     {
@@ -159,7 +177,35 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
     return JSON.parse(r.stderr.trim().split('\n').at(-1)!).logged as number;
   }
 
-  it('the destination QEMU dies mid-migration: clear error, the VM runs on at the source, R3 unchanged, nothing leaked', async () => {
+  it('the CRIU restore fails: clear error, the container runs again at the source, R3 unchanged', async function () {
+    await needs(this, 'container');
+    await using lab = await up(await icoinWith('container', 'icoin-fault'), { stateDir });
+    const rulesBefore = (await translatorStatus(lab, 'R3')).rules;
+    const engine = await attachEngine(engineDir(lab));
+    let removal: Promise<unknown> | undefined;
+    const err = await migrateWorkload(lab, 'vm-a', 'adc-hv', {
+      onProgress: (p) => {
+        // The checkpoint takes ~200 ms: time enough to pull the destination holder away.
+        if (p.phase === 'checkpoint') {
+          removal = engine.docker
+            .listContainers({ filters: { label: ['org.warplab.holder'] } })
+            .then((cs) => Promise.all(cs.filter((c) => c.Names.some((n) => n.includes('holder-adc-hv'))).map((c) => engine.docker.getContainer(c.Id).remove({ force: true }))));
+        }
+      },
+    }).then(
+      () => assert.fail('the migration should have failed'),
+      (e: unknown) => e,
+    );
+    await removal;
+    assert.ok(err instanceof MigrationError, String(err));
+    assert.match(err.message, /restore of vm-a on adc-hv failed: .*vm-a runs again on pdc-hv/s);
+    assert.equal(lab.workload('vm-a')?.on, 'pdc-hv');
+    assert.deepEqual((await translatorStatus(lab, 'R3')).rules, rulesBefore, 'R3 unchanged');
+    assert.ok((await streaming(lab)) > 50, 'the container streams to U from PDC again');
+  });
+
+  it('the destination QEMU dies mid-migration: clear error, the VM runs on at the source, R3 unchanged, nothing leaked', async function () {
+    await needs(this, 'vm');
     const base = await loadTopologyFile(icoin);
     // Slow enough (≈ 4 s for the guest's RAM) that the kill lands mid-transfer.
     const t = { ...base, name: 'icoin-fault', workloads: base.workloads.map((w) => ({ ...w, vm: { ...w.vm, maxBandwidthMbps: 20 } })) };
@@ -181,7 +227,8 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
     assert.ok((await streaming(lab)) > 50, 'the VM still streams to U from PDC');
   });
 
-  it('the watcher is dead when the VM resumes: warplab switches R3 itself and says so', async () => {
+  it('the watcher is dead when the VM resumes: warplab switches R3 itself and says so', async function () {
+    await needs(this, 'vm');
     const t = { ...(await loadTopologyFile(icoin)), name: 'icoin-fault' };
     await using lab = await up(t, { stateDir });
     let watcher = 0;

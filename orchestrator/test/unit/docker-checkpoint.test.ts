@@ -30,6 +30,9 @@ class FakeDocker {
         const next = fake.starts.shift();
         if (next) throw next;
       },
+      async logs() {
+        return Buffer.from('');
+      },
       async remove(opts) {
         calls.push(`remove ${id} ${JSON.stringify(opts)}`);
       },
@@ -113,9 +116,11 @@ describe('docker checkpoint/restore', () => {
     assert.equal(f.calls.at(-1), 'remove new1 {"force":true}');
   });
 
-  it('startFromCheckpoint gives up after the second race', async () => {
+  it('startFromCheckpoint retries the race with growing delays and gives up after the fifth', async () => {
     const race = () => engineError(500, 'already exists');
-    const f = new FakeDocker([race(), race()]);
+    const f = new FakeDocker([race(), race(), race(), race(), race()]);
     await assert.rejects(startFromCheckpoint(asDocker(f), 'w0', 'cp1', 1), /already exists/);
+    assert.equal(f.calls.filter((c) => c.startsWith('start')).length, 5);
+    assert.equal(await startFromCheckpoint(asDocker(new FakeDocker([race(), race()])), 'w0', 'cp1', 1), 3);
   });
 });

@@ -41,21 +41,22 @@ export async function checkpoint(docker: Dockerode, containerId: string, name: s
 const RACE = /already exists/i;
 
 /**
- * Starts a (created or exited) container from one of its checkpoints, retrying once on
- * the known race. Resolves with the number of attempts (1 or 2).
+ * Starts a (created or exited) container from one of its checkpoints, retrying on the
+ * known race (moby#42900; right after a dump it can take a few hundred ms to clear).
+ * Resolves with the number of attempts.
  */
 export async function startFromCheckpoint(docker: Dockerode, containerId: string, name: string, retryDelayMs = 50): Promise<number> {
   const c: DockerContainer = docker.getContainer(containerId);
   // `start({checkpoint})` puts it in the body, which dockerd answers with a 400.
   const start = () => c.start({ _query: { checkpoint: name }, _body: {} });
-  try {
-    await start();
-    return 1;
-  } catch (e) {
-    if (!RACE.test(dockerMessage(e))) throw e;
-    await new Promise((r) => setTimeout(r, retryDelayMs));
-    await start();
-    return 2;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      return attempt;
+    } catch (e) {
+      if (!RACE.test(dockerMessage(e)) || attempt === 5) throw e;
+      await new Promise((r) => setTimeout(r, retryDelayMs * 2 ** (attempt - 1)));
+    }
   }
 }
 

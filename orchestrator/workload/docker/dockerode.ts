@@ -44,6 +44,8 @@ export interface DockerContainer {
   /** `start({_query: {checkpoint: NAME}, _body: {}})` restores: `start({checkpoint})` is a 400. */
   start(opts?: { _query?: Record<string, string>; _body?: object }): Promise<unknown>;
   remove(opts?: { force?: boolean; v?: boolean }): Promise<unknown>;
+  /** Not a TTY: frames carry 8-byte headers, the text stays searchable. */
+  logs(opts: { stdout?: boolean; stderr?: boolean }): Promise<Buffer>;
   createCheckpoint(opts: CheckpointCreateOptions): Promise<unknown>;
   listCheckpoint(opts?: object): Promise<{ Name: string }[] | null>;
   deleteCheckpoint(name: string, opts?: object): Promise<unknown>;

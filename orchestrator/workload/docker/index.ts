@@ -2,7 +2,7 @@
 // checkpoint and restore (CRIU through dockerd).
 export { checkpoint, checkpointDir, migrate, restoreInto, startFromCheckpoint } from './checkpoint.js';
 export type { CheckpointResult, MigrationResult, RestoreResult, RestoreSpec } from './checkpoint.js';
-export { connectDocker } from './dockerode.js';
+export { connectDocker, dockerMessage } from './dockerode.js';
 export type { Dockerode, DockerContainer } from './dockerode.js';
 export { attachEngine, DEFAULT_CRIU, reapEngine, startEngine } from './engine.js';
 export type { DockerEngine, StartEngineOptions } from './engine.js';
