@@ -514,6 +514,9 @@ static void usage(FILE *f)
 		"  -p, --rt-prio N             run as SCHED_FIFO priority N (1-99): wakes first on a busy host\n"
 		"      --connect-late          do not hold agent connections open; connect on trigger\n"
 		"      --serial                one agent after the other (default: all requests, then answers)\n"
+		"      --first-to ADDR         then report the first IPv4 packet to ADDR arriving here (the new\n"
+		"                              path works): event first-packet, or first-packet-timeout\n"
+		"      --first-timeout-ms MS   how long to wait for it (default 2000)\n"
 		"Output: JSON lines on stdout. Exit: 0 done/stopped, 1 error, 2 timeout, 3 a switch failed.\n",
 		MAX_SWITCHES);
 }
@@ -587,13 +590,86 @@ static int packet_socket(int ifindex, const char *ifname)
 	return fd;
 }
 
+/* AF_PACKET socket that sees only IPv4 frames to `dst` (the moved workload's address). */
+static int ipv4_socket(int ifindex, const char *ifname, struct in_addr dst)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),                           /* ethertype */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 3),              /* IPv4, else drop */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 30),                           /* IPv4 destination */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(dst.s_addr), 0, 1),     /* ours, else drop */
+		BPF_STMT(BPF_RET | BPF_K, SNAPLEN),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog fprog = {.len = sizeof code / sizeof code[0], .filter = code};
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		fail("AF_PACKET socket: %s", strerror(errno));
+	int one = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0)
+		fail("packet socket options: %s", strerror(errno));
+	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = ifindex};
+	if (bind(fd, (struct sockaddr *)&ll, sizeof ll) < 0)
+		fail("bind to %s: %s", ifname, strerror(errno));
+	return fd;
+}
+
+/* The first packet to the workload that arrives here at or after the announcement: the
+ * paper's "first packet on the new path". Earlier or outgoing frames are skipped. */
+static void first_packet(int fd, int64_t since_ns, int timeout_ms)
+{
+	const int64_t deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
+	uint8_t frame[SNAPLEN + 32];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec)) + 64];
+		struct cmsghdr align;
+	} ctrl;
+	for (;;) {
+		struct sockaddr_ll from;
+		struct iovec iov = {frame, sizeof frame};
+		struct msghdr m = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
+				   .msg_control = ctrl.buf, .msg_controllen = sizeof ctrl.buf};
+		ssize_t len = recvmsg(fd, &m, MSG_DONTWAIT);
+		if (len < 0 && errno == EAGAIN) {
+			int64_t left = deadline - clock_ns(CLOCK_MONOTONIC);
+			if (left <= 0 || stop_requested)
+				break;
+			struct pollfd pf = {fd, POLLIN, 0};
+			poll(&pf, 1, (int)(left / 1000000) + 1);
+			continue;
+		}
+		if (len < 0)
+			break;
+		if (from.sll_pkttype == PACKET_OUTGOING)
+			continue;
+		int64_t at = clock_ns(CLOCK_REALTIME);
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec t;
+				memcpy(&t, CMSG_DATA(c), sizeof t);
+				at = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+			}
+		if (at < since_ns)
+			continue;
+		struct out o;
+		o_event(&o, "first-packet");
+		o_f(&o, ",\"at_ns\":%lld,\"after_announce_ns\":%lld", (long long)at, (long long)(at - since_ns));
+		o_emit(&o);
+		return;
+	}
+	emit_simple("first-packet-timeout");
+}
+
 int main(int argc, char **argv)
 {
 	const char *iface = NULL, *mac_arg = NULL;
 	unsigned kinds = K_RARP | K_GARP;
 	unsigned long long timeout_s = 0, reply_timeout_ms = 2000, rt_prio = 0;
 	bool connect_late = false, serial = false;
-	enum { O_LATE = 256, O_SERIAL };
+	enum { O_LATE = 256, O_SERIAL, O_FIRST, O_FIRST_TIMEOUT };
+	const char *first_to = NULL;
+	unsigned long long first_timeout_ms = 2000;
 	static const struct option opts[] = {
 		{"iface", required_argument, 0, 'i'},
 		{"mac", required_argument, 0, 'm'},
@@ -604,6 +680,8 @@ int main(int argc, char **argv)
 		{"rt-prio", required_argument, 0, 'p'},
 		{"connect-late", no_argument, 0, O_LATE},
 		{"serial", no_argument, 0, O_SERIAL},
+		{"first-to", required_argument, 0, O_FIRST},
+		{"first-timeout-ms", required_argument, 0, O_FIRST_TIMEOUT},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -640,6 +718,8 @@ int main(int argc, char **argv)
 		case 'p': rt_prio = number("--rt-prio", optarg, 99); break;
 		case O_LATE: connect_late = true; break;
 		case O_SERIAL: serial = true; break;
+		case O_FIRST: first_to = optarg; break;
+		case O_FIRST_TIMEOUT: first_timeout_ms = number("--first-timeout-ms", optarg, 3600000); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); fail("bad command line (see --help)");
 		}
@@ -691,6 +771,13 @@ int main(int argc, char **argv)
 		}
 	}
 	int pfd = packet_socket(ifindex, iface);
+	struct in_addr first_addr;
+	int ffd = -1;
+	if (first_to) {
+		if (inet_pton(AF_INET, first_to, &first_addr) != 1)
+			fail("--first-to: \"%s\" is not an IPv4 address", first_to);
+		ffd = ipv4_socket(ifindex, iface, first_addr); /* open now: the first packet may follow the switch at once */
+	}
 	if (!connect_late)
 		for (int i = 0; i < nsw; i++)
 			sw_hold(&sws[i]);
@@ -797,7 +884,10 @@ int main(int argc, char **argv)
 						a.at_ns = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 						a.kernel_ts = true;
 					}
-				return trigger(&a, mac_s, ignored, serial, (int)reply_timeout_ms);
+				int rc = trigger(&a, mac_s, ignored, serial, (int)reply_timeout_ms);
+				if (ffd >= 0)
+					first_packet(ffd, a.at_ns, (int)first_timeout_ms);
+				return rc;
 			}
 		}
 		for (int k = 1; r > 0 && k < n; k++)

@@ -33,6 +33,8 @@ export interface MigrationResult {
   switching: SwitchOutcome & {
     /** Announcement seen → last translator switched (ms), when the watcher switched. */
     announceToSwitchedMs: number | null;
+    /** Switching time as the paper defines it: announcement → first packet on the new path. */
+    switchingMs: number | null;
   };
   /** Migration call → translators switched, as warplab measured it. */
   elapsedMs: number;
@@ -99,7 +101,11 @@ export async function migrateWorkload(lab: StartedLab, name: string, to: string,
     driver: driver.name,
     strategy: strategy.name,
     figures: result.figures,
-    switching: { ...outcome, announceToSwitchedMs: outcome.announce && outcome.switches.length ? last - outcome.announce.atMs : null },
+    switching: {
+      ...outcome,
+      announceToSwitchedMs: outcome.announce && outcome.switches.length ? last - outcome.announce.atMs : null,
+      switchingMs: outcome.announce && outcome.firstPacketMs !== undefined ? outcome.firstPacketMs - outcome.announce.atMs : null,
+    },
     elapsedMs: performance.now() - t0,
     events: events.events,
   };

@@ -22,6 +22,8 @@ export interface SwitchOutcome {
   by: 'watcher' | 'orchestrator';
   announce?: { kind: string; atMs: number };
   switches: AppliedSwitch[];
+  /** The first packet to the workload seen at its new place (the paper's "new path"). */
+  firstPacketMs?: number;
   /** Why the fallback was needed. */
   problem?: string;
 }

@@ -69,7 +69,7 @@ export function windowsFromEvents(events: readonly TimelineEvent[]): DisruptionW
       const completed = own.find((x) => x.kind === 'migration-completed');
       const ends = own.filter((x) => migrationEnds.includes(x.kind));
       const endMs = completed?.atMs ?? ends.at(-1)?.atMs ?? e.atMs;
-      const rarp = own.find((x) => x.kind === 'rarp-seen');
+      const rarp = own.find((x) => x.kind === 'rarp-seen' || x.kind === 'arp-seen');
       const first = rarp && own.find((x) => x.kind === 'first-packet-new-path' && x.atMs >= rarp.atMs);
       const n = windows.filter((w) => w.kind === 'migration').length + 1;
       windows.push({ label: `migration ${n}`, kind: 'migration', startMs: e.atMs, endMs, switchingMs: rarp && first ? durationUs(first.atMs - rarp.atMs) : null });

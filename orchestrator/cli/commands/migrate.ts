@@ -11,6 +11,7 @@ export function printMigration(r: MigrationResult): void {
   console.log(table(['driver figure', 'value'], Object.entries(r.figures).map(([k, v]) => [k, fmt(v)])));
   for (const s of r.switching.switches) console.log(`  ${s.router}: ${s.line}  ${rel(s.doneMs)}${s.kernelUs !== undefined ? ` (kernel ${s.kernelUs} µs)` : ''}`);
   if (r.switching.announceToSwitchedMs !== null) console.log(`announcement → translators switched: ${r.switching.announceToSwitchedMs.toFixed(3)} ms (${r.switching.by})`);
+  if (r.switching.switchingMs !== null) console.log(`switching time (announcement → first packet on the new path): ${r.switching.switchingMs.toFixed(3)} ms`);
 }
 
 export function migrateCommand(): Command {

@@ -40,6 +40,9 @@ function readEvents(path: string): WatchEvent[] {
     .map((l) => JSON.parse(l) as WatchEvent);
 }
 
+/** With no traffic to the workload there is no first packet: do not wait long for one. */
+const FIRST_PACKET_WAIT_MS = 500;
+
 /** A watcher never outlives a migration by much, whatever happens to warplab. */
 const WATCH_LIMIT_S = 600;
 
@@ -59,7 +62,7 @@ export class NetworkPaging implements AddressStrategy {
     const out = join(o.dir, `watch-${to}-${Date.now()}.jsonl`);
     // One kind only: on a LAN shared with the source, the source's ARP replies would look
     // like a gratuitous ARP. Real-time priority keeps the switch sub-millisecond under load.
-    const argv = [watcherBinary, '--iface', iface, '--mac', w.mac, '--kinds', o.announce, '--rt-prio', '10', '--timeout-s', String(WATCH_LIMIT_S), ...plan.flatMap((s) => ['--switch', socketPath(lab.path, s.router), s.line])];
+    const argv = [watcherBinary, '--iface', iface, '--mac', w.mac, '--kinds', o.announce, '--rt-prio', '10', '--timeout-s', String(WATCH_LIMIT_S), '--first-to', w.ipv4.split('/')[0]!, '--first-timeout-ms', String(FIRST_PACKET_WAIT_MS), ...plan.flatMap((s) => ['--switch', socketPath(lab.path, s.router), s.line])];
     const proc = lab.shell(to).spawn(argv, { logFile: out });
     await this.ready(proc, out, to);
     return {
@@ -82,6 +85,13 @@ export class NetworkPaging implements AddressStrategy {
     throw new LabError(`the watcher on ${hv} was not ready within 5 s; see ${out}`);
   }
 
+  /** The watcher's first-packet report (it exits right after, or after its short wait). */
+  private async firstPacket(out: string, proc: BackgroundProcess): Promise<number | undefined> {
+    await Promise.race([proc.exited, sleep(FIRST_PACKET_WAIT_MS + 1000)]);
+    const e = readEvents(out).find((x) => x.event === 'first-packet');
+    return e ? nsToMs(e.at_ns) : undefined;
+  }
+
   private async settled(lab: StartedLab, plan: PageSwitch[], proc: BackgroundProcess, out: string, hv: string, timeoutMs: number, events: EventLog): Promise<SwitchOutcome> {
     let code: number | null | undefined;
     void proc.exited.then((c) => (code = c ?? -1));
@@ -99,7 +109,11 @@ export class NetworkPaging implements AddressStrategy {
           events.add({ atMs: nsToMs(e.done_ns), kind: 'translator-switched', source: router, detail: e.line });
           return { router, line: e.line, doneMs: nsToMs(e.done_ns), kernelUs: e.reply?.kernel_us };
         });
-        if (!failed.length) return { by: 'watcher', announce: { kind: announce.kind, atMs: at }, switches };
+        if (!failed.length) {
+          const first = await this.firstPacket(out, proc);
+          if (first) events.add({ atMs: first, kind: 'first-packet-new-path', source: `watcher@${hv}`, detail: `first packet to ${plan[0]?.line.split(' ')[1] ?? 'the workload'} after the ${announce.kind}` });
+          return { by: 'watcher', announce: { kind: announce.kind, atMs: at }, switches, ...(first ? { firstPacketMs: first } : {}) };
+        }
         problem = `the watcher on ${hv} could not switch: ${failed.map((e) => `${e.socket}: ${e.error}`).join('; ')}`;
         break;
       }

@@ -77,6 +77,8 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
           assert.equal(r.switching.announce?.kind, k.announce);
           for (const f of k.figures) assert.ok(Number(r.figures[f]) > 0, `${f}: ${r.figures[f]}`);
           assert.ok(r.switching.announceToSwitchedMs! >= 0 && r.switching.announceToSwitchedMs! < 1000, `announce → switched ${r.switching.announceToSwitchedMs} ms`);
+          // U's 1 ms echo stream is the traffic whose first packet shows the new path.
+          assert.ok(r.switching.switchingMs !== null && r.switching.switchingMs >= 0 && r.switching.switchingMs < 500, `switching time ${r.switching.switchingMs} ms`);
         }
         if (k.kind === 'vm') assert.ok(['tcg', 'kvm'].includes(String(there.figures.accel)));
         assert.deepEqual(there.switching.switches.map((s) => [s.router, s.line]), [['R3', 'switch 172.16.10.2/32 pass']]);
@@ -91,6 +93,7 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
         );
         const trial = run.trials[0]!;
         assert.equal(trial.windows.filter((x) => x.kind === 'migration').length, 2);
+        assert.ok(trial.windows.every((x) => x.switchingMs !== null), 'the report has the switching time of both moves');
         const lastSwitch = Math.max(...events.events.filter((e) => e.kind === 'translator-switched').map((e) => e.atMs));
         for (const s of trial.streams) {
           const a = s.analysis;
