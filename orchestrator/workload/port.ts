@@ -30,7 +30,7 @@ ip addr flush dev $if
 ip link set $if master $br
 for a in $addrs; do ip addr add $a dev $br; done
 ip link set $br up
-echo "$routes" | while read -r r; do [ -n "$r" ] && ip route add $r dev $br; done
+echo "$routes" | while read -r r; do if [ -n "$r" ]; then ip route add $r dev $br; fi; done
 exit 0
 `;
 

@@ -32,6 +32,17 @@ function serverSide(seg: Segment): { router: string; iface: string }[] {
   return seg.members.filter((m) => m.node.translator?.lan.includes(m.iface)).map((m) => ({ router: m.node.name, iface: m.iface }));
 }
 
+/**
+ * Routers on the segment the workload joins at `hv` (its gateways there), with the
+ * interface that faces it: their ARP caches are primed so the first packet on the new path
+ * does not wait for an ARP exchange with a guest that has just resumed.
+ */
+export function gatewaysAt(t: Topology, w: WorkloadSpec, hv: string): { router: string; iface: string }[] {
+  return workloadSegment(t, w, hv)
+    .members.filter((m) => m.node.kind === 'router' || m.node.kind === 'edge-router')
+    .map((m) => ({ router: m.node.name, iface: m.iface }));
+}
+
 export function clientTranslators(t: Topology): string[] {
   const hvSegments = segmentsOf(t).filter((s) => s.members.some((m) => m.node.kind === 'hypervisor'));
   const server = new Set(hvSegments.flatMap((s) => serverSide(s).map((x) => x.router)));
