@@ -7,6 +7,7 @@ import type { BackgroundProcess, Shell } from '../shell/shell.js';
 import { nodeByName, type Topology } from '../topology/model.js';
 import { defaultStateDir, LabDir, markOf, STATE_VERSION, type LabState, type WorkloadRecord } from './state.js';
 import { carriesMark, waitGone } from './processes.js';
+import { mountsUnder, unmountUnder } from './mounts.js';
 import { readFileSync } from 'node:fs';
 import { LocalShell } from '../shell/local.js';
 import { deployAgent } from '../translator/agent.js';
@@ -152,18 +153,6 @@ async function deployTranslators(lab: StartedLab, opts: UpOptions): Promise<void
   );
 }
 
-/** Mounts a lab made under its own directory (an agent's bpffs), deepest first. */
-async function unmountUnder(path: string): Promise<string[]> {
-  const mounts = readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '))
-    .filter((m): m is string => !!m && m.startsWith(path + '/'))
-    .sort((a, b) => b.length - a.length);
-  const host = new LocalShell('host');
-  for (const m of mounts) await host.exec(['umount', m]);
-  return mounts.map((m) => `mount ${m}`);
-}
-
 /** Opens a running lab from its state alone. */
 export function attach(name: string, stateDir = defaultStateDir()): StartedLab {
   const dir = LabDir.open(stateDir, name);
@@ -186,7 +175,10 @@ async function destroy(dir: LabDir, substrate: Substrate): Promise<string[]> {
   for (const p of pids.filter((x) => carriesMark(x, state.mark))) process.kill(p, 'SIGKILL');
   removed.push(...pids.map((p) => `process ${p}`));
   removed.push(...(await substrate.destroy(state)));
-  removed.push(...(await unmountUnder(dir.path)));
+  const mounts = mountsUnder(readFileSync('/proc/self/mountinfo', 'utf8'), [dir.path]);
+  const left = await unmountUnder(new LocalShell('host'), [dir.path]);
+  if (left.length) throw new LabError(`could not unmount ${left.join(', ')}; the lab's state stays in ${dir.path}`);
+  removed.push(...mounts.map((m) => `mount ${m}`));
   dir.remove();
   return removed;
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { attach, type StartedLab } from '../../lab/lab.js';
+import { alive } from '../../lab/processes.js';
 import { printJson, stateDirOption, table } from '../output.js';
 
 /** What `inspect --json` prints: the recorded lab plus each node's live state. */
@@ -20,7 +21,11 @@ export async function describeLab(lab: StartedLab) {
       };
     }),
   );
-  return { name: s.name, id: s.id, mark: s.mark, substrate: s.substrate, status: s.status, createdAt: s.createdAt, topologyFile: s.topologyFile, stateDir: lab.path, nodes, processes: s.processes };
+  const workloads = s.topology.workloads.map((w) => {
+    const rec = lab.workload(w.name);
+    return { name: w.name, kind: w.kind, ipv4: w.ipv4, mac: w.mac, on: rec?.on ?? null, pid: rec?.pid ?? null, running: !!rec && alive(rec.pid), ...(rec ? { details: rec.details } : {}) };
+  });
+  return { name: s.name, id: s.id, mark: s.mark, substrate: s.substrate, status: s.status, createdAt: s.createdAt, topologyFile: s.topologyFile, stateDir: lab.path, nodes, workloads, processes: s.processes };
 }
 
 export async function printLab(lab: StartedLab): Promise<void> {
@@ -30,6 +35,10 @@ export async function printLab(lab: StartedLab): Promise<void> {
     return ifs.map((i, k) => [k ? '' : n.name, k ? '' : n.kind, k ? '' : n.running ? 'running' : 'MISSING', i.name, i.ipv4.join(',') || '-', i.mac ?? '']);
   });
   console.log(table(['NODE', 'KIND', 'STATE', 'IFACE', 'IPV4', 'MAC'], rows));
+  if (d.workloads.length) {
+    const wl = d.workloads.map((w) => [w.name, w.kind, w.on ?? '(not started)', w.running ? 'running' : 'STOPPED', w.ipv4, w.mac, w.details?.accel ?? w.details?.container?.slice(0, 12) ?? '']);
+    console.log('\n' + table(['WORKLOAD', 'KIND', 'ON', 'STATE', 'IPV4', 'MAC', 'DETAIL'], wl));
+  }
 }
 
 export function inspectCommand(): Command {

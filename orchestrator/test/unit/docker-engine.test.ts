@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerdArgv, dockerdEnv, engineLayout, UNIX_PATH_MAX } from '../../workload/docker/layout.js';
-import { mountsUnder, removeCgroups, unescapeMountPath } from '../../workload/docker/teardown.js';
+import { mountsUnder, unescapeMountPath } from '../../lab/mounts.js';
+import { removeCgroups } from '../../workload/docker/teardown.js';
 
 describe('docker engine layout', () => {
   it('keeps everything under a short lab folder', () => {

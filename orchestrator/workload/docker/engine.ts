@@ -11,7 +11,9 @@ import { connectDocker, type Dockerode } from './dockerode.js';
 import { DockerEngineError } from './errors.js';
 import { ensureWorkloadImage, WORKLOAD_IMAGE } from './image.js';
 import { containerdSocket, dockerdArgv, dockerdEnv, engineLayout, type EngineLayout } from './layout.js';
-import { alive, cmdline, reapShims, terminate, unmountUnder } from './teardown.js';
+import { alive, cmdline, terminate } from '../../lab/processes.js';
+import { unmountUnder } from '../../lab/mounts.js';
+import { reapShims } from './teardown.js';
 
 /** Where ci/criu.sh links the CRIU that works on this machine. */
 export const DEFAULT_CRIU = '/var/cache/warplab/bin/criu';
