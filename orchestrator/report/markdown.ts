@@ -45,6 +45,9 @@ function render(run: ProbeRun): string {
       ? table(['result', 'threshold', 'details'], run.thresholds.map((t) => [t.passed ? 'pass' : '**FAIL**', t.name, t.failures.join('; ')]))
       : ['No thresholds were set.']),
     '',
+    ...(input.checks?.length
+      ? ['## Checks', '', ...table(['result', 'check', 'details'], input.checks.map((c) => [c.passed ? 'pass' : '**FAIL**', c.name, c.failures.join('; ')])), '']
+      : []),
     '## Trials',
     '',
     ...table(

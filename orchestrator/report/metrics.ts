@@ -19,6 +19,7 @@ export const metrics = {
   downtimeMs: { title: 'downtime (largest gap in a window)', unit: 'ms', perStream: true, of: (_t, s) => largest(s.analysis.windows.map((w) => w.downtimeMs)) },
   disruptionMs: { title: 'disruption span', unit: 'ms', perStream: true, of: (_t, s) => largest(s.analysis.windows.map((w) => w.disruption?.spanMs ?? null)) },
   switchingMs: { title: 'switching time (RARP → first packet on new path)', unit: 'ms', perStream: false, of: (t) => t.windows.find((w) => w.switchingMs !== null)?.switchingMs ?? null },
+  migrationMs: { title: 'total migration time (started → completed, network switched)', unit: 'ms', perStream: false, of: (t) => largest(t.windows.filter((w) => w.kind === 'migration').map((w) => w.endMs - w.startMs)) },
   noiseFloorMs: { title: 'noise floor (largest gap outside windows)', unit: 'ms', perStream: true, of: (_t, s) => s.analysis.noiseFloorMs },
   largestGapMs: { title: 'largest gap anywhere', unit: 'ms', perStream: true, of: (_t, s) => s.analysis.interArrival?.maxMs ?? null },
   lost: { title: 'packets lost', unit: 'packets', perStream: true, of: (_t, s) => s.analysis.lost },

@@ -35,6 +35,14 @@ export interface StreamInput {
   clockOffsetMs?: number;
 }
 
+/** A pass/fail outcome recorded while the run went on (a scenario step, an assertion). */
+export interface CheckResult {
+  name: string;
+  passed: boolean;
+  /** Why it failed, one line each; empty when passed. */
+  failures: string[];
+}
+
 export interface TrialInput {
   label: string;
   events: TimelineEvent[];
@@ -49,6 +57,8 @@ export interface RunInput {
   analysis: { gapThresholdMs?: number; steadyMs?: number };
   thresholds: Threshold[];
   trials: TrialInput[];
+  /** Recorded checks (scenario steps and assertions); JUnit test cases beside the thresholds. */
+  checks?: CheckResult[];
 }
 
 export interface StreamResult {
