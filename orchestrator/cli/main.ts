@@ -7,6 +7,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { lsCommand } from './commands/ls.js';
 import { reachCommand } from './commands/reach.js';
 import { reportCommand } from './commands/report.js';
+import { runCommand } from './commands/run.js';
 import { rulesCommand } from './commands/rules.js';
 import { switchCommand } from './commands/switch.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -33,10 +34,11 @@ Example session:
   $ sudo warplab reach icoin
   $ sudo warplab exec icoin U -- ip route
   $ sudo warplab down icoin
+  $ sudo warplab run topologies/scenarios/icoin2011-vm-migration.yaml --repeat 5
 
 Exit status: 0 success, 1 failure, 2 invalid input or usage, 130 interrupted.`);
 
-for (const c of [validateCommand(), upCommand(), downCommand(), lsCommand(), inspectCommand(), execCommand(), reachCommand(), rulesCommand(), switchCommand(), migrateCommand(), reportCommand()]) {
+for (const c of [validateCommand(), upCommand(), downCommand(), lsCommand(), inspectCommand(), execCommand(), reachCommand(), rulesCommand(), switchCommand(), migrateCommand(), runCommand(), reportCommand()]) {
   program.addCommand(c.exitOverride());
 }
 
