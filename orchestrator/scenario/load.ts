@@ -16,7 +16,7 @@ import { pathString, YamlSource, type YamlPath } from '../topology/source.js';
 import { streamLabels, type Scenario, type StepSpec, type StreamSpec } from './model.js';
 import type { CheckContext, Simulation } from './step.js';
 import { stepKind } from './steps/index.js';
-import { few, firstAddress } from './steps/where.js';
+import { few, firstAddress, linkName } from './steps/where.js';
 
 export const scenarioSchemaPath = join(packageRoot, 'topologies', 'scenario.schema.json');
 
@@ -53,7 +53,7 @@ function topologyOf(src: YamlSource, raw: Raw, issues: Issue[]): { topology?: To
   if (typeof raw.topology === 'string') {
     const file = resolve(dirname(src.file), raw.topology);
     if (!existsSync(file)) {
-      issues.push({ pos: src.locate(['topology']), path: 'topology', message: `no topology file ${file}`, hint: 'a path is relative to the scenario file, e.g. ../icoin2011-paging.yaml' });
+      issues.push({ pos: src.locate(['topology']), path: 'topology', message: `no topology file "${raw.topology}" next to this scenario`, hint: "a path is relative to the scenario file's folder, e.g. ../icoin2011-paging.yaml" });
       return {};
     }
     try {
@@ -121,7 +121,7 @@ function stepsOf(list: Raw[], section: 'steps' | 'reset', t: Topology, sim: Simu
     const path: YamlPath = [section, i, kind];
     const k = stepKind(kind)!; // the schema admits registered kinds only
     const args = k.parse(value);
-    const ctx: CheckContext = { topology: t, sim, report: (sub, m, h) => report([...path, ...sub], m, h) };
+    const ctx: CheckContext = { topology: t, sim, at: path, report: (sub, m, h) => report([...path, ...sub], m, h) };
     k.check(args, ctx);
     return { kind, args, path, id: `${section === 'steps' ? 'step' : 'reset'} ${i + 1}`, description: k.describe(args) };
   });
@@ -189,14 +189,14 @@ export function parseScenario(text: string, file = '<inline>', o: ParseOptions =
 
   const streams = streamsOf(r.streams ?? [], topology, report);
   const start = new Map(topology.workloads.map((w) => [w.name, w.on]));
-  const sim: Simulation = { placement: new Map(start), cut: new Set() };
+  const sim: Simulation = { placement: new Map(start), cut: new Map() };
   const steps = stepsOf(r.steps, 'steps', topology, sim, report);
   const reset = stepsOf(r.reset ?? [], 'reset', topology, sim, report);
-  if (sim.cut.size) report(['steps'], `${[...sim.cut].map((i) => `links[${i}]`).join(', ')} stay${sim.cut.size === 1 ? 's' : ''} cut at the end of a trial`, 'add a restore step, or cut with for-ms');
+  for (const [i, at] of sim.cut) report([...at, 'link'], `${linkName(topology.links[i]!)} stays cut at the end of a trial`, 'add a restore step (in steps or reset), or cut with for-ms');
   const drift = driftOf(start, sim.placement);
   const repeat = o.repeat ?? r.repeat ?? 1;
   if (drift && repeat > 1) {
-    report(o.repeat !== undefined ? [] : ['repeat'], `${drift}, so trial 2 would start elsewhere (${repeat} trials)`, 'migrate it back in reset (run after every trial, not measured), or run one trial');
+    report(o.repeat !== undefined ? [] : ['repeat'], `${o.repeat !== undefined ? `--repeat ${repeat}: ` : ''}${drift}, so trial 2 would start elsewhere`, 'migrate it back in reset (run after every trial, not measured), or run one trial');
   }
   const peer = (name: string) => {
     const w = topology.workloads.find((x) => x.name === name)!;

@@ -163,7 +163,7 @@ async function runStep(step: StepSpec, trial: number, ctx: StepContext): Promise
 }
 
 /** One JUnit case for the series and one per step: its failures in every trial. */
-function checksOf(s: Scenario, r: Pick<ScenarioRun, 'trialsPlanned' | 'trialsDone' | 'stopped' | 'interrupted' | 'steps'>): CheckResult[] {
+export function checksOf(s: Scenario, r: Pick<ScenarioRun, 'trialsPlanned' | 'trialsDone' | 'stopped' | 'interrupted' | 'steps'>): CheckResult[] {
   const series: CheckResult = {
     name: `trials: ${r.trialsPlanned} run to the end`,
     passed: r.trialsDone === r.trialsPlanned && !r.stopped && !r.interrupted,
@@ -288,6 +288,11 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
   return result;
 }
 
+/** 0 every threshold and check held; 1 one failed or a step could not be done; 130 interrupted. */
+export function exitCodeOf(r: Pick<ScenarioRun, 'interrupted' | 'passed'>): 0 | 1 | 130 {
+  return r.interrupted ? 130 : r.passed ? 0 : 1;
+}
+
 /** The machine-readable summary (`warplab run --json`, and scenario.json in the run directory). */
 export function scenarioSummary(r: ScenarioRun) {
   return {
@@ -299,6 +304,7 @@ export function scenarioSummary(r: ScenarioRun) {
     labBroughtUp: r.broughtUp,
     out: r.out,
     passed: r.passed,
+    exitCode: exitCodeOf(r),
     interrupted: r.interrupted,
     trials: { planned: r.trialsPlanned, done: r.trialsDone },
     ...(r.stopped ? { stopped: r.stopped } : {}),

@@ -10,13 +10,15 @@ import type { YamlPath } from '../topology/source.js';
 export interface Simulation {
   /** Workload → hypervisor it is on. */
   placement: Map<string, string>;
-  /** Links (by index in the topology) cut and not yet restored. */
-  cut: Set<number>;
+  /** Links (by index in the topology) cut and not yet restored, with where they were cut. */
+  cut: Map<number, YamlPath>;
 }
 
 export interface CheckContext {
   topology: Topology;
   sim: Simulation;
+  /** The step's own path in the file (`steps[2].cut`). */
+  at: YamlPath;
   /** A problem at a path below the step's arguments (`[]`: the arguments themselves). */
   report(sub: YamlPath, message: string, hint?: string): void;
 }

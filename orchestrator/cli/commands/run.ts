@@ -5,7 +5,7 @@ import { SD_KIND } from '../../probe/stats.js';
 import { metrics, type MetricName } from '../../report/metrics.js';
 import { DEFAULT_SUBSTRATE, substrateNames } from '../../substrate/registry.js';
 import { loadScenarioFile, ScenarioError } from '../../scenario/load.js';
-import { runScenario, scenarioSummary, SetupError, type RunProgress, type ScenarioRun } from '../../scenario/runner.js';
+import { exitCodeOf, runScenario, scenarioSummary, SetupError, type RunProgress, type ScenarioRun } from '../../scenario/runner.js';
 import type { Scenario } from '../../scenario/model.js';
 import { interruptible, printJson, stateDirOption, table } from '../output.js';
 
@@ -139,6 +139,6 @@ Example (the ICOIN 2011 migration, five trials):
       if (live) process.stderr.write('\r\x1b[K');
       if (opts.json) printJson(scenarioSummary(r));
       else printRun(s, r);
-      process.exitCode = r.interrupted ? 130 : r.passed ? 0 : 1;
+      process.exitCode = exitCodeOf(r);
     });
 }

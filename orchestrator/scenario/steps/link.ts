@@ -43,7 +43,7 @@ export const cutStep: StepKind<LinkArgs> = {
     const i = resolve(a, ctx);
     if (i === undefined) return;
     if (ctx.sim.cut.has(i)) ctx.report(['link'], `${a.link} is already cut at this point`, 'restore it first');
-    else if (a.forMs === undefined) ctx.sim.cut.add(i);
+    else if (a.forMs === undefined) ctx.sim.cut.set(i, ctx.at);
   },
   setup,
   run: async (a, ctx) => {

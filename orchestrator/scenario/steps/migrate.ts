@@ -23,7 +23,7 @@ export const migrateStep: StepKind<MigrateArgs> = {
     const w = t.workloads.find((x) => x.name === a.workload);
     if (!w) ctx.report(['workload'], `unknown workload "${a.workload}"`, t.workloads.length ? `workloads: ${few(t.workloads.map((x) => x.name))}` : `topology ${t.name} declares no workloads`);
     const dest = nodeByName(t, a.to);
-    if (dest?.kind !== 'hypervisor') ctx.report(['to'], dest ? `${a.to} is a ${dest.kind}; workloads move between hypervisors` : `unknown node "${a.to}"`, hvs.length ? `hypervisors: ${few(hvs)}` : 'the topology has no hypervisor');
+    if (dest?.kind !== 'hypervisor') ctx.report(['to'], dest ? `${a.to} is ${/^[aeiou]/.test(dest.kind) ? 'an' : 'a'} ${dest.kind}; workloads move between hypervisors` : `unknown node "${a.to}"`, hvs.length ? `hypervisors: ${few(hvs)}` : 'the topology has no hypervisor');
     if (a.strategy) {
       try {
         getStrategy(a.strategy);
