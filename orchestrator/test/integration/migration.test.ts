@@ -1,6 +1,8 @@
 // Live migration end to end on the ICOIN topology: real QEMU (TCG here), real translators,
 // the watcher, and the UDP probe measuring both directions on the client.
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { up, type StartedLab } from '../../lab/lab.js';
@@ -142,6 +144,24 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
     }
     assert.deepEqual(labNamespaces('tri-dc'), []);
     assert.deepEqual(labProcesses('tri-dc'), []);
+  });
+
+  it('`warplab migrate --json` moves the VM with the probe recording and writes the run\'s reports', async function () {
+    await needs(this, 'vm');
+    await using lab = await up({ ...(await loadTopologyFile(icoin)), name: 'icoin-cli' }, { stateDir });
+    const out = join(runDir, 'run');
+    const r = spawnSync(process.execPath, [join(packageRoot, 'orchestrator', 'cli', 'bin.js'), 'migrate', lab.name, 'vm-a', '--to', 'adc-hv', '--json', '--out', out, '--echo-interval-ms', '1'], {
+      encoding: 'utf8',
+      env: { ...process.env, WARPLAB_STATE_DIR: stateDir },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.to, 'adc-hv');
+    assert.ok(j.figures.downtimeMs > 0);
+    assert.deepEqual(j.probe.streams.map((s: { stream: string }) => s.stream), ['vm-a→U', 'U→vm-a→U']);
+    for (const s of j.probe.streams) assert.ok(s.downtimeMs > 0 && s.downtimeMs < 2000 && s.received > 100, JSON.stringify(s));
+    for (const f of ['report.json', 'report.md', 'junit.xml']) assert.ok(existsSync(join(out, f)), `${f} written`);
+    assert.equal(lab.workload('vm-a')?.on, 'adc-hv');
   });
 
   /** The lab's newest recorded process whose argv matches. */
