@@ -3,7 +3,7 @@
 // and the reports of the whole series (report.json/md, junit.xml, SVG timelines).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Interrupted, WarplabError } from '../errors.js';
+import { Interrupted, SubstrateError, WarplabError } from '../errors.js';
 import { attach, listLabs, up, type StartedLab } from '../lab/lab.js';
 import { defaultStateDir } from '../lab/state.js';
 import { singleHostClock } from '../probe/clock.js';
@@ -110,7 +110,7 @@ async function openLab(s: Scenario, o: RunOptions): Promise<{ lab: StartedLab; b
     return { lab, broughtUp: true };
   } catch (e) {
     if (e instanceof Interrupted || o.signal?.aborted) throw e instanceof Interrupted ? e : new Interrupted('interrupted while bringing the lab up');
-    throw new SetupError(`cannot bring up lab ${name}: ${(e as Error).message}`, e);
+    throw new SetupError(e instanceof SubstrateError ? e.message : `lab ${name} did not come up: ${(e as Error).message}`, e);
   }
 }
 
@@ -185,12 +185,12 @@ export function checksOf(s: Scenario, r: Pick<ScenarioRun, 'trialsPlanned' | 'tr
 export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioRun> {
   const planned = o.repeat ?? s.repeat;
   const raw = join(o.out, 'raw');
-  mkdirSync(raw, { recursive: true });
   const { lab, broughtUp } = await openLab(s, o);
   const result: ScenarioRun = { scenario: s.name, file: s.file, lab: lab.name, broughtUp, out: o.out, trialsPlanned: planned, trialsDone: 0, interrupted: false, steps: [], checks: [], run: null, files: [], passed: false };
   const trials: TrialInput[] = [];
   const run: RunContext = { lab, monitored: new Set(), cache: new Map(), ...(o.signal ? { signal: o.signal } : {}) };
   try {
+    mkdirSync(raw, { recursive: true });
     o.onProgress?.({ stage: 'setup', detail: 'resolving links' });
     try {
       for (const step of [...s.steps, ...s.reset]) await stepKind(step.kind)!.setup?.(step.args, run);
