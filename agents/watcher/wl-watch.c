@@ -564,18 +564,11 @@ static unsigned parse_kinds(const char *t)
 	return k;
 }
 
-/* AF_PACKET socket on ifindex, filtered to ARP and RARP, kernel timestamps. The filter is
- * attached before bind: no other frame can be queued in between. */
-static int packet_socket(int ifindex, const char *ifname)
+/* AF_PACKET socket on ifindex with a classic BPF filter and kernel timestamps. The filter
+ * is attached before bind: no other frame can be queued in between. */
+static int filtered_socket(int ifindex, const char *ifname, struct sock_filter *code, unsigned short len)
 {
-	struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),                 /* ethertype */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_RARP_, 1, 0), /* RARP: accept */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP_, 0, 1),  /* ARP: accept, else drop */
-		BPF_STMT(BPF_RET | BPF_K, SNAPLEN),
-		BPF_STMT(BPF_RET | BPF_K, 0),
-	};
-	struct sock_fprog fprog = {.len = sizeof code / sizeof code[0], .filter = code};
+	struct sock_fprog fprog = {.len = len, .filter = code};
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0); /* protocol 0: nothing yet */
 	if (fd < 0)
 		fail("AF_PACKET socket: %s%s", strerror(errno), errno == EPERM ? " (needs CAP_NET_RAW)" : "");
@@ -590,29 +583,64 @@ static int packet_socket(int ifindex, const char *ifname)
 	return fd;
 }
 
-/* AF_PACKET socket that sees only IPv4 frames to `dst` (the moved workload's address). */
-static int ipv4_socket(int ifindex, const char *ifname, struct in_addr dst)
+/* ARP and RARP frames only. */
+static int packet_socket(int ifindex, const char *ifname)
 {
 	struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),                           /* ethertype */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 3),              /* IPv4, else drop */
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 30),                           /* IPv4 destination */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(dst.s_addr), 0, 1),     /* ours, else drop */
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),                 /* ethertype */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_RARP_, 1, 0), /* RARP: accept */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP_, 0, 1),  /* ARP: accept, else drop */
 		BPF_STMT(BPF_RET | BPF_K, SNAPLEN),
 		BPF_STMT(BPF_RET | BPF_K, 0),
 	};
-	struct sock_fprog fprog = {.len = sizeof code / sizeof code[0], .filter = code};
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		fail("AF_PACKET socket: %s", strerror(errno));
-	int one = 1;
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0)
-		fail("packet socket options: %s", strerror(errno));
-	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = ifindex};
-	if (bind(fd, (struct sockaddr *)&ll, sizeof ll) < 0)
-		fail("bind to %s: %s", ifname, strerror(errno));
-	return fd;
+	return filtered_socket(ifindex, ifname, code, sizeof code / sizeof code[0]);
+}
+
+/* IPv4 frames to `dst` only (the moved workload's address). */
+static int ipv4_socket(int ifindex, const char *ifname, struct in_addr dst)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),                       /* ethertype */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 3),          /* IPv4, else drop */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 30),                       /* IPv4 destination */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(dst.s_addr), 0, 1), /* ours, else drop */
+		BPF_STMT(BPF_RET | BPF_K, SNAPLEN),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	return filtered_socket(ifindex, ifname, code, sizeof code / sizeof code[0]);
+}
+
+/* One received frame with where it came from and its kernel timestamp. */
+struct rx {
+	uint8_t frame[SNAPLEN + 32];
+	struct sockaddr_ll from;
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec)) + 64];
+		struct cmsghdr align;
+	} ctrl;
+	int64_t at_ns;  /* kernel receive time, or CLOCK_REALTIME after recvmsg */
+	int64_t seen_ns;
+	bool kernel_ts;
+};
+
+static ssize_t rx_next(int fd, struct rx *r)
+{
+	struct iovec iov = {r->frame, sizeof r->frame};
+	struct msghdr m = {.msg_name = &r->from, .msg_namelen = sizeof r->from, .msg_iov = &iov, .msg_iovlen = 1,
+			   .msg_control = r->ctrl.buf, .msg_controllen = sizeof r->ctrl.buf};
+	ssize_t len = recvmsg(fd, &m, MSG_DONTWAIT);
+	if (len < 0)
+		return len;
+	r->seen_ns = r->at_ns = clock_ns(CLOCK_REALTIME);
+	r->kernel_ts = false;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec t;
+			memcpy(&t, CMSG_DATA(c), sizeof t);
+			r->at_ns = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+			r->kernel_ts = true;
+		}
+	return len;
 }
 
 /* The first packet to the workload that arrives here at or after the announcement: the
@@ -620,17 +648,9 @@ static int ipv4_socket(int ifindex, const char *ifname, struct in_addr dst)
 static void first_packet(int fd, int64_t since_ns, int timeout_ms)
 {
 	const int64_t deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
-	uint8_t frame[SNAPLEN + 32];
-	union {
-		char buf[CMSG_SPACE(sizeof(struct timespec)) + 64];
-		struct cmsghdr align;
-	} ctrl;
+	struct rx r;
 	for (;;) {
-		struct sockaddr_ll from;
-		struct iovec iov = {frame, sizeof frame};
-		struct msghdr m = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
-				   .msg_control = ctrl.buf, .msg_controllen = sizeof ctrl.buf};
-		ssize_t len = recvmsg(fd, &m, MSG_DONTWAIT);
+		ssize_t len = rx_next(fd, &r);
 		if (len < 0 && errno == EAGAIN) {
 			int64_t left = deadline - clock_ns(CLOCK_MONOTONIC);
 			if (left <= 0 || stop_requested)
@@ -641,20 +661,11 @@ static void first_packet(int fd, int64_t since_ns, int timeout_ms)
 		}
 		if (len < 0)
 			break;
-		if (from.sll_pkttype == PACKET_OUTGOING)
-			continue;
-		int64_t at = clock_ns(CLOCK_REALTIME);
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-				struct timespec t;
-				memcpy(&t, CMSG_DATA(c), sizeof t);
-				at = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-			}
-		if (at < since_ns)
+		if (r.from.sll_pkttype == PACKET_OUTGOING || r.at_ns < since_ns)
 			continue;
 		struct out o;
 		o_event(&o, "first-packet");
-		o_f(&o, ",\"at_ns\":%lld,\"after_announce_ns\":%lld", (long long)at, (long long)(at - since_ns));
+		o_f(&o, ",\"at_ns\":%lld,\"after_announce_ns\":%lld", (long long)r.at_ns, (long long)(r.at_ns - since_ns));
 		o_emit(&o);
 		return;
 	}
@@ -803,11 +814,7 @@ int main(int argc, char **argv)
 	int64_t next_reconnect = INT64_MAX;
 	unsigned long long ignored = 0;
 	bool reported_down = false;
-	uint8_t frame[SNAPLEN + 32];
-	union {
-		char buf[CMSG_SPACE(sizeof(struct timespec)) + 64];
-		struct cmsghdr align;
-	} ctrl;
+	struct rx rx;
 	for (;;) {
 		if (stop_requested) {
 			emit_simple("stopped");
@@ -842,11 +849,7 @@ int main(int argc, char **argv)
 		}
 		if (r > 0 && pf[0].revents) {
 			for (;;) {
-				struct sockaddr_ll from;
-				struct iovec iov = {frame, sizeof frame};
-				struct msghdr m = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov,
-						   .msg_iovlen = 1, .msg_control = ctrl.buf, .msg_controllen = sizeof ctrl.buf};
-				ssize_t len = recvmsg(pfd, &m, MSG_DONTWAIT);
+				ssize_t len = rx_next(pfd, &rx);
 				if (len < 0) {
 					if (errno == EAGAIN || errno == EINTR)
 						break;
@@ -871,19 +874,12 @@ int main(int argc, char **argv)
 					return 1;
 				}
 				reported_down = false;
-				struct announce a = {.seen_ns = clock_ns(CLOCK_REALTIME), .pkttype = from.sll_pkttype};
-				if (!classify(frame, (size_t)len, mac, kinds, &a)) {
+				struct announce a = {.seen_ns = rx.seen_ns, .at_ns = rx.at_ns, .kernel_ts = rx.kernel_ts,
+						     .pkttype = rx.from.sll_pkttype};
+				if (!classify(rx.frame, (size_t)len, mac, kinds, &a)) {
 					ignored++;
 					continue;
 				}
-				a.at_ns = a.seen_ns;
-				for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-					if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-						struct timespec t;
-						memcpy(&t, CMSG_DATA(c), sizeof t);
-						a.at_ns = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-						a.kernel_ts = true;
-					}
 				int rc = trigger(&a, mac_s, ignored, serial, (int)reply_timeout_ms);
 				if (ffd >= 0)
 					first_packet(ffd, a.at_ns, (int)first_timeout_ms);

@@ -52,6 +52,11 @@ export interface Shell {
   spawn(argv: readonly string[], opts?: SpawnOptions): BackgroundProcess;
 }
 
+/** Whether `cmd` is on the PATH where the Shell runs. */
+export async function hasCommand(shell: Shell, cmd: string): Promise<boolean> {
+  return (await shell.exec(['sh', '-c', `command -v ${shQuote(cmd)}`], { check: false })).exitCode === 0;
+}
+
 /** Quote one argument for a POSIX shell. */
 export function shQuote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;

@@ -5,7 +5,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { Interrupted, ReadinessTimeout, WarplabError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import type { Shell } from '../shell/shell.js';
+import { hasCommand, type Shell } from '../shell/shell.js';
 import type { NodeSpec } from '../topology/model.js';
 import { ruleLine, type Backend, type TranslatorSpec } from './pages.js';
 
@@ -59,7 +59,7 @@ export async function resolveBackend(spec: TranslatorSpec, shell: Shell): Promis
   const ebpf = existsSync(bpfObject);
   if (spec.backend === 'ebpf' && !ebpf) throw new TranslatorError(`backend ebpf: ${bpfObject} is not built; run bash ci/setup.sh (needs clang, libbpf-dev)`);
   const backend: Backend = spec.backend === 'auto' ? (ebpf ? 'ebpf' : 'nftables') : spec.backend;
-  if (backend === 'nftables' && (await shell.exec(['sh', '-c', 'command -v nft'], { check: false })).exitCode !== 0) {
+  if (backend === 'nftables' && !(await hasCommand(shell, 'nft'))) {
     throw new TranslatorError(`backend nftables: nft is missing on ${shell.where}; apt-get install nftables`);
   }
   return backend;

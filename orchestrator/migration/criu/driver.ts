@@ -7,6 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MigrationError, ReadinessTimeout } from '../../errors.js';
 import type { StartedLab } from '../../lab/lab.js';
 import type { WorkloadRecord } from '../../lab/state.js';
+import { LocalShell } from '../../shell/local.js';
+import { hasCommand } from '../../shell/shell.js';
 import { nodeByName } from '../../topology/model.js';
 import { workloadPort } from '../../topology/workloads.js';
 import {
@@ -66,7 +68,7 @@ export class CriuDriver implements MigrationDriver {
 
   async missing(): Promise<string[]> {
     const out: string[] = [];
-    const has = (cmd: string) => import('node:child_process').then((cp) => cp.spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0);
+    const has = (cmd: string) => hasCommand(new LocalShell(), cmd);
     if (!(await has('dockerd'))) out.push('dockerd is missing: apt-get install docker.io containerd runc (or run bash ci/setup.sh)');
     if (!existsSync(DEFAULT_CRIU)) out.push(`no working CRIU at ${DEFAULT_CRIU}: run bash ci/criu.sh (builds CRIU >= 4.1)`);
     if (!existsSync(workloadRootfs)) out.push(`${workloadRootfs} is not built: run bash ci/setup.sh`);

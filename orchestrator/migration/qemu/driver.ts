@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Interrupted, MigrationError, ReadinessTimeout } from '../../errors.js';
 import { carriesMark, waitGone } from '../../lab/processes.js';
 import type { WorkloadRecord } from '../../lab/state.js';
-import type { BackgroundProcess } from '../../shell/shell.js';
+import { LocalShell } from '../../shell/local.js';
+import { hasCommand, type BackgroundProcess } from '../../shell/shell.js';
 import { nodeByName } from '../../topology/model.js';
 import { migrationAddress, workloadPort } from '../../topology/workloads.js';
 import { ensureBridge, ensureTap } from '../../workload/port.js';
@@ -36,8 +37,7 @@ export class QemuDriver implements MigrationDriver {
 
   async missing(): Promise<string[]> {
     const out: string[] = [];
-    const qemu = await import('node:child_process').then((cp) => cp.spawnSync('sh', ['-c', 'command -v qemu-system-x86_64']).status === 0);
-    if (!qemu) out.push('qemu-system-x86_64 is missing: apt-get install qemu-system-x86 (or run bash ci/setup.sh)');
+    if (!(await hasCommand(new LocalShell(), 'qemu-system-x86_64'))) out.push('qemu-system-x86_64 is missing: apt-get install qemu-system-x86 (or run bash ci/setup.sh)');
     for (const f of [guestKernel, guestInitrd]) if (!existsSync(f)) out.push(`${f} is not built: run bash ci/setup.sh (needs linux-image-amd64, busybox-static)`);
     return out;
   }

@@ -5,7 +5,7 @@ import { ExecError, Interrupted, SubstrateError } from '../../errors.js';
 import { waitGone } from '../../lab/processes.js';
 import type { LabState } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
-import type { BackgroundProcess, Shell } from '../../shell/shell.js';
+import { hasCommand, type BackgroundProcess, type Shell } from '../../shell/shell.js';
 import type { Topology } from '../../topology/model.js';
 import type { BuildContext, Substrate } from '../substrate.js';
 import { pool } from '../../pool.js';
@@ -24,8 +24,7 @@ export class NetnsSubstrate implements Substrate {
     const out: string[] = [];
     if (process.getuid?.() !== 0) out.push('the netns substrate needs root (network namespaces and veths): run as root, or with CAP_NET_ADMIN and CAP_SYS_ADMIN');
     for (const [tool, pkg] of [['ip', 'iproute2'], ['nsenter', 'util-linux']] as const) {
-      const r = await this.host.exec(['sh', '-c', `command -v ${tool}`], { check: false });
-      if (r.exitCode !== 0) out.push(`${tool} is missing: apt-get install ${pkg} (or run bash ci/setup.sh)`);
+      if (!(await hasCommand(this.host, tool))) out.push(`${tool} is missing: apt-get install ${pkg} (or run bash ci/setup.sh)`);
     }
     if (!out.length) out.push(...(await linkParamsMissing(t, this.host)));
     return out;
