@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MigrationError, ReadinessTimeout } from '../../errors.js';
+import { Interrupted, MigrationError, ReadinessTimeout } from '../../errors.js';
 import type { StartedLab } from '../../lab/lab.js';
 import type { WorkloadRecord } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
@@ -136,6 +136,10 @@ export class CriuDriver implements MigrationDriver {
     const name = `m${Date.now()}`;
     ctx.events.record('migration-started', 'criu', `${w.name}: ${from.on} → ${dest.to}`);
     ctx.onProgress?.({ phase: 'checkpoint', detail: w.name });
+    if (ctx.signal?.aborted) {
+      await dest.cancel();
+      throw new Interrupted(`migration of ${w.name} to ${dest.to} cancelled before its checkpoint; ${w.name} still runs on ${from.on}`);
+    }
     let cp;
     try {
       cp = await checkpoint(engine.docker, from.details.container!, name);

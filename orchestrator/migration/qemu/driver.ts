@@ -139,8 +139,8 @@ export class QemuDriver implements MigrationDriver {
       };
     } catch (e) {
       await this.keepSource(src, dest);
-      const why = ctx.signal?.aborted ? 'cancelled' : `failed: ${(e as Error).message}`;
-      throw new MigrationError(`migration of ${w.name} from ${from.on} to ${dest.to} ${why}; ${w.name} still runs on ${from.on}`);
+      if (ctx.signal?.aborted) throw new Interrupted(`migration of ${w.name} from ${from.on} to ${dest.to} cancelled; ${w.name} still runs on ${from.on}`);
+      throw new MigrationError(`migration of ${w.name} from ${from.on} to ${dest.to} failed: ${(e as Error).message}; ${w.name} still runs on ${from.on}`);
     } finally {
       src.close();
     }

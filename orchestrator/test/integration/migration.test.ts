@@ -1,11 +1,11 @@
 // Live migration end to end on the ICOIN topology: real QEMU (TCG here), real translators,
 // the watcher, and the UDP probe measuring both directions on the client.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { up, type StartedLab } from '../../lab/lab.js';
+import { attach, up, type StartedLab } from '../../lab/lab.js';
 import { MigrationError } from '../../errors.js';
 import { driverFor } from '../../migration/driver.js';
 import { engineDir } from '../../migration/criu/driver.js';
@@ -162,6 +162,29 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
     for (const s of j.probe.streams) assert.ok(s.downtimeMs > 0 && s.downtimeMs < 2000 && s.received > 100, JSON.stringify(s));
     for (const f of ['report.json', 'report.md', 'junit.xml']) assert.ok(existsSync(join(out, f)), `${f} written`);
     assert.equal(lab.workload('vm-a')?.on, 'adc-hv');
+  });
+
+  it('Ctrl-C during `warplab migrate` cancels the move: exit 130, the VM stays at the source, no destination QEMU left', async function () {
+    await needs(this, 'vm');
+    const base = await loadTopologyFile(icoin);
+    const t = { ...base, name: 'icoin-irq', workloads: base.workloads.map((w) => ({ ...w, vm: { ...w.vm, maxBandwidthMbps: 10 } })) };
+    await using lab = await up(t, { stateDir });
+    const child = spawn(process.execPath, [join(packageRoot, 'orchestrator', 'cli', 'bin.js'), 'migrate', lab.name, 'vm-a', '--to', 'adc-hv', '--no-probe'], { env: { ...process.env, WARPLAB_STATE_DIR: stateDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // Interrupt once the destination QEMU is up and RAM is moving (10 MB/s: ~8 s for the guest).
+    for (const deadline = Date.now() + 20_000; !attach(lab.name, stateDir).snapshot.processes.some((p) => p.argv.includes('-incoming')); await sleep(50)) {
+      assert.ok(Date.now() < deadline, 'the destination QEMU started');
+    }
+    await sleep(1000);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /cancelled; vm-a still runs on pdc-hv/);
+    assert.equal(lab.workload('vm-a')?.on, 'pdc-hv');
+    const dest = attach(lab.name, stateDir).snapshot.processes.filter((p) => p.argv.includes('-incoming') || p.argv[0]!.endsWith('wl-watch'));
+    assert.ok(dest.length >= 2 && dest.every((p) => !alive(p.pid)), 'destination QEMU and watcher are gone');
+    assert.ok((await streaming(lab)) > 50, 'the VM still streams from PDC');
   });
 
   /** The lab's newest recorded process whose argv matches. */
