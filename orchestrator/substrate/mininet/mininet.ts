@@ -80,6 +80,27 @@ async function waitDead(pids: number[], ms: number): Promise<void> {
   while (!pids.every(dead) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
+/**
+ * Waits until no process is left in the sandbox's PID namespace or in the lab's network
+ * namespaces. Not "its init is a zombie": the helper is multi-threaded, its main thread can
+ * show Z while another thread is still exiting, and only the last one to go kills the rest
+ * of the PID namespace.
+ */
+async function waitEmpty(pidNs: string | undefined, inodes: Set<number>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  const occupied = () =>
+    readdirSync('/proc').some((d) => {
+      if (!/^\d+$/.test(d)) return false;
+      try {
+        if (pidNs && readlinkSync(`/proc/${d}/ns/pid`) === pidNs) return true;
+        return inodes.has(Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${d}/ns/net`))?.[1]));
+      } catch {
+        return false; // gone, a zombie, or a kernel thread
+      }
+    });
+  while (occupied() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
@@ -275,7 +296,8 @@ export class MininetSubstrate implements Substrate {
       await Promise.race([this.client.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
       clearTimeout(timer);
     }
-    await waitDead([u, ...(init ? [init] : [])], 5000);
+    await waitDead([u], 5000);
+    await waitEmpty(pidNs, inodes, 10_000);
     removed.push(`sandbox ${u} (Mininet, ${nodes.length} nodes)`);
     return removed;
   }
