@@ -1,6 +1,6 @@
 // The one test-helper file: fixtures, a recording Shell, root gating and leak checks.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from 'mocha';
@@ -115,8 +115,22 @@ export async function requireSubstrate(ctx: Context, substrate: string): Promise
   }
 }
 
-/** Inodes of a lab's network namespaces while it is up (mininet: its recorded nodes and sandbox; netns: /run/netns). */
-export function labNetnsInodes(state: LabState): number[] {
+/** Clock ticks since boot, the unit of a process's start time in /proc/PID/stat. */
+function ticksNow(): number {
+  return Math.floor(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100);
+}
+
+/**
+ * A lab's network namespaces while it is up (by inode: mininet's recorded nodes and sandbox,
+ * netns's /run/netns files), and when they were looked at.
+ */
+export interface NetnsFootprint {
+  inodes: number[];
+  /** Clock ticks since boot. */
+  at: number;
+}
+
+export function labNetnsInodes(state: LabState): NetnsFootprint {
   const paths = state.objects.filter((o) => o.kind === 'netns').map((o) => (o.netns?.startsWith('/proc/') ? o.netns : `/run/netns/${o.name}`));
   const inodes = new Set<number>();
   for (const p of paths) {
@@ -126,30 +140,30 @@ export function labNetnsInodes(state: LabState): number[] {
       /* not made yet, or gone */
     }
   }
-  return [...inodes];
+  return { inodes: [...inodes], at: ticksNow() };
 }
 
-/** Those of `inodes` still held by some process or a bind mount under /run/netns. */
-export function netnsStillHeld(inodes: number[]): number[] {
-  const want = new Set(inodes);
-  const held = new Set<number>();
+/**
+ * Processes still inside one of the footprint's namespaces ("inode pid command"). Only
+ * processes that already ran when the footprint was taken count: the kernel reuses a freed
+ * namespace's inode at once, and on a shared machine someone else's new namespace may get it.
+ */
+export function netnsStillHeld(f: NetnsFootprint | undefined): string[] {
+  if (!f) return [];
+  const want = new Set(f.inodes);
+  const held: string[] = [];
   for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const ino = Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${p}/ns/net`))?.[1]);
-      if (want.has(ino)) held.add(ino);
+      if (!want.has(ino)) continue;
+      const started = Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]);
+      if (started > f.at) continue;
+      held.push(`${ino} ${p} ${readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ').trim()}`);
     } catch {
       /* exited meanwhile */
     }
   }
-  for (const f of existsSync('/run/netns') ? readdirSync('/run/netns') : []) {
-    try {
-      const ino = statSync(join('/run/netns', f)).ino;
-      if (want.has(ino)) held.add(ino);
-    } catch {
-      /* a dead namespace file */
-    }
-  }
-  return [...held];
+  return held;
 }
 
 /** Something of the lab exists already (namespaces, or processes carrying its mark, e.g. a Mininet sandbox's nodes). */

@@ -19,6 +19,7 @@ import {
   labProcesses,
   labStarted,
   netnsStillHeld,
+  type NetnsFootprint,
   removeDir,
   requireSubstrate,
   rootLinks,
@@ -31,9 +32,9 @@ import {
 
 const bin = join(packageRoot, 'orchestrator', 'cli', 'bin.js');
 
-function assertNothingLeft(lab: string, stateDir: string, linksBefore: string[], inodes: number[] = []): void {
+function assertNothingLeft(lab: string, stateDir: string, linksBefore: string[], ns?: NetnsFootprint): void {
   assert.deepEqual(labNamespaces(lab), [], 'namespaces left');
-  assert.deepEqual(netnsStillHeld(inodes), [], 'network namespaces still held');
+  assert.deepEqual(netnsStillHeld(ns), [], 'network namespaces still held');
   assert.deepEqual(labProcesses(lab), [], 'processes left');
   assert.deepEqual(rootLinks(), linksBefore, 'links added to the root namespace');
   assert.ok(!existsSync(join(stateDir, 'labs', lab)), 'lab directory left');
@@ -83,17 +84,17 @@ for (const substrate of testSubstrates()) {
     for (const file of shippedTopologies) {
       it(`${basename(file)}: up, the reachability the topology predicts, down, nothing left`, async () => {
         const t = testTopology(await loadTopologyFile(file));
-        let inodes: number[];
+        let ns: NetnsFootprint;
         {
           await using lab = await up(t, opts());
           assert.equal(liveNodes(substrate, lab), t.nodes.length);
-          inodes = labNetnsInodes(lab.snapshot);
           const rows = await reachability(lab);
           assert.ok(rows.some((r) => r.predicted), 'the topology connects at least one pair by plain routing');
           const odd = rows.filter((r) => r.observed !== r.predicted).map((r) => `${r.from}→${r.to} predicted ${r.predicted} observed ${r.observed} ${r.reason ?? ''}`);
+          ns = labNetnsInodes(lab.snapshot);
           assert.deepEqual(odd, []);
         }
-        assertNothingLeft(t.name, stateDir, linksBefore, inodes);
+        assertNothingLeft(t.name, stateDir, linksBefore, ns);
       });
     }
 
@@ -102,10 +103,10 @@ for (const substrate of testSubstrates()) {
       const yaml = chainTopologyYaml(3, na);
       const a = await up(parseTopology(yaml), opts());
       const b = await up(parseTopology(yaml.replace(`name: ${na}`, `name: ${nb}`)), opts());
-      const inodes = labNetnsInodes(a.snapshot);
+      const ns = labNetnsInodes(a.snapshot);
       await a.down();
       assert.deepEqual(labNamespaces(na), []);
-      assert.deepEqual(netnsStillHeld(inodes), []);
+      assert.deepEqual(netnsStillHeld(ns), []);
       const h2 = b.topology.nodes.find((n) => n.name === 'h2')!.interfaces[0]!.ipv4[0]!.split('/')[0]!;
       const reached = await b.shell('h1').exec(['ping', '-c1', '-W2', h2], { check: false });
       assert.equal(reached.exitCode, 0, 'side-b still works after side-a is down');
@@ -127,12 +128,12 @@ for (const substrate of testSubstrates()) {
       const lab = await up(t, opts());
       const inLab = lab.shell('h1').spawn(['sleep', '300']);
       const outside = spawn('sleep', ['300']);
-      const inodes = labNetnsInodes(lab.snapshot);
+      const ns = labNetnsInodes(lab.snapshot);
       await lab.down();
       assert.notEqual(await inLab.exited, 0);
       assert.equal(outside.exitCode, null, 'a process outside the lab keeps running');
       outside.kill();
-      assertNothingLeft(t.name, stateDir, linksBefore, inodes);
+      assertNothingLeft(t.name, stateDir, linksBefore, ns);
     });
 
     it('link parameters: bw and max_queue_size shape both ends; delay comes up only where the kernel has netem', async () => {
@@ -217,8 +218,7 @@ links:
       writeFileSync(file, chainTopologyYaml(2, name));
       const upRes = warplab(stateDir, substrate, 'up', file);
       assert.equal(upRes.status, 0, upRes.stderr);
-      const inodes = labNetnsInodes(attach(name, stateDir).snapshot);
-      assert.equal(inodes.length, substrate === 'mininet' ? 5 : 4, 'the nodes (and the Mininet sandbox) are still there');
+      assert.equal(labNetnsInodes(attach(name, stateDir).snapshot).inodes.length, substrate === 'mininet' ? 5 : 4, 'the nodes (and the Mininet sandbox) are still there');
       // A long-running process started through `exec`, left running when down comes.
       const bg = spawn(process.execPath, [bin, 'exec', name, 'r1', '--state-dir', stateDir, '--', 'sleep', '300'], { stdio: 'ignore' });
       const before = labProcesses(name).length;
@@ -232,9 +232,10 @@ links:
       const exec = warplab(stateDir, substrate, 'exec', name, 'h1', '--', 'sh', '-c', 'exit 7');
       assert.equal(exec.status, 7);
       assert.equal(attach(name, stateDir).topology.name, name);
+      const ns = labNetnsInodes(attach(name, stateDir).snapshot);
       assert.equal(warplab(stateDir, substrate, 'down', name).status, 0);
       await new Promise((r) => bg.on('exit', r));
-      assertNothingLeft(name, stateDir, linksBefore, inodes);
+      assertNothingLeft(name, stateDir, linksBefore, ns);
     });
   });
 }

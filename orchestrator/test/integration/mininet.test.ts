@@ -13,7 +13,7 @@ import { packageRoot } from '../../paths.js';
 import { MininetSubstrate, NODE_OBJECT, SANDBOX_OBJECT } from '../../substrate/mininet/mininet.js';
 import { registerSubstrate } from '../../substrate/registry.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
-import { labNetnsInodes, labProcesses, netnsStillHeld, removeDir, requireSubstrate, rootLinks, tempStateDir, testName, testTopology } from '../helpers.js';
+import { labNetnsInodes, labProcesses, netnsStillHeld, removeDir, requireSubstrate, rootLinks, tempStateDir, testName, testTopology, type NetnsFootprint } from '../helpers.js';
 
 const bin = join(packageRoot, 'orchestrator', 'cli', 'bin.js');
 const distLab = join(packageRoot, 'dist', 'orchestrator', 'lab', 'lab.js');
@@ -31,8 +31,8 @@ async function until(what: string, cond: () => boolean, ms = 20_000): Promise<vo
   }
 }
 
-function assertNothingLeft(lab: string, stateDir: string, linksBefore: string[], inodes: number[]): void {
-  assert.deepEqual(netnsStillHeld(inodes), [], 'network namespaces still held');
+function assertNothingLeft(lab: string, stateDir: string, linksBefore: string[], ns?: NetnsFootprint): void {
+  assert.deepEqual(netnsStillHeld(ns), [], 'network namespaces still held');
   assert.deepEqual(labProcesses(lab), [], 'processes left');
   assert.deepEqual(rootLinks(), linksBefore, 'links added to the root namespace');
   assert.ok(!existsSync(join(stateDir, 'labs', lab)), 'lab directory left');
@@ -128,10 +128,9 @@ describe('@root the Mininet substrate', function () {
     }
     registerSubstrate('mininet-ovs', () => sub);
     const t = parseTopology(LAN_LAB(testName('ovs')));
-    let inodes: number[];
+    let ns: NetnsFootprint;
     {
       await using lab = await up(t, { stateDir, substrate: 'mininet-ovs' });
-      inodes = labNetnsInodes(lab.snapshot);
       const daemons = labProcesses(t.name).map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0]);
       assert.ok(daemons.includes('ovs-vswitchd') && daemons.includes('ovsdb-server'), daemons.join(' '));
       assert.match((await lab.shell('seg').exec(['ip', '-o', 'link', 'show', 'dev', 'seg'])).stdout, /^\d+: seg: /, 'the OVS bridge, in the sandbox');
@@ -141,8 +140,9 @@ describe('@root the Mininet substrate', function () {
       // Tx checksum offload is off on every veth of an OVS lan: without that, TCP stalls.
       assert.equal(await tcpTransfer(lab, 'a', 'c', '10.7.1.3'), 2_000_000);
       assert.equal(await tcpTransfer(lab, 'b', 'c', '10.7.1.3'), 2_000_000);
+      ns = labNetnsInodes(lab.snapshot);
     }
-    assertNothingLeft(t.name, stateDir, linksBefore, inodes);
+    assertNothingLeft(t.name, stateDir, linksBefore, ns);
     assert.deepEqual(readdirSync('/var/lib/openvswitch'), ovsBefore, "the host's Open vSwitch directory is untouched");
   });
 
@@ -172,7 +172,7 @@ describe('@root the Mininet substrate', function () {
     await until('the sandbox to end without down', () => labProcesses(name).length === 0, 10_000);
     assert.equal(attach(name, stateDir).snapshot.status, 'creating');
     assert.equal(warplab(stateDir, {}, 'down', name).status, 0);
-    assertNothingLeft(name, stateDir, linksBefore, []);
+    assertNothingLeft(name, stateDir, linksBefore);
   });
 
   it('an orchestrator killed after up: the lab (agents too) lives on, and down from the state alone removes it all', async () => {
@@ -195,14 +195,14 @@ setInterval(() => {}, 1000);
     await new Promise((r) => child.on('exit', r));
     const lab = attach(t.name, stateDir);
     assert.equal(lab.snapshot.status, 'up');
-    const inodes = labNetnsInodes(lab.snapshot);
     assert.equal(lab.snapshot.processes.length, t.nodes.filter((n) => n.translator).length, 'the translator agents are recorded');
     const ping = await lab.shell('H1').exec(['ping', '-c1', '-W2', '172.17.11.32'], { check: false });
     assert.equal(ping.exitCode, 0, 'the lab still translates after its orchestrator died');
+    const ns = labNetnsInodes(lab.snapshot);
     const res = warplab(stateDir, {}, 'down', t.name, '--json');
     assert.equal(res.status, 0, res.stderr);
     assert.ok(JSON.parse(res.stdout)[t.name].includes(`sandbox ${pidOf(lab.snapshot.objects[0]!.netns)} (Mininet, ${t.nodes.length} nodes)`), res.stdout);
-    assertNothingLeft(t.name, stateDir, linksBefore, inodes);
+    assertNothingLeft(t.name, stateDir, linksBefore, ns);
   });
 
   it('kill -9 of the sandbox alone removes every node and link; down then removes the agents', async () => {
@@ -211,13 +211,13 @@ setInterval(() => {}, 1000);
     const s = lab.snapshot;
     const sandbox = pidOf(s.objects.find((o) => o.name === SANDBOX_OBJECT)!.netns);
     const nodes = s.objects.filter((o) => o.name === NODE_OBJECT && !s.processes.some((p) => p.node === o.node));
-    const inodes = labNetnsInodes(s);
+    const ns = labNetnsInodes(s);
     const quiet = labNetnsInodes({ ...s, objects: nodes });
     process.kill(sandbox, 'SIGKILL');
     await until('the sandbox to end', () => labProcesses(t.name).length === s.processes.length, 10_000);
     await until('namespaces without agents to go', () => netnsStillHeld(quiet).length === 0, 10_000);
     assert.deepEqual(rootLinks(), linksBefore);
     await lab.down();
-    assertNothingLeft(t.name, stateDir, linksBefore, inodes);
+    assertNothingLeft(t.name, stateDir, linksBefore, ns);
   });
 });

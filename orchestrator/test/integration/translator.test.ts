@@ -90,7 +90,7 @@ for (const backend of ['ebpf', 'nftables'] as const) {
 
     it('a live switch under a 1 ms UDP stream: every packet the old way or the new way, none lost or duplicated', async () => {
       const lab = await up(withBackend(testTopology(parseTopology(SWITCH_LAB)), backend), opts());
-      const inodes = labNetnsInodes(lab.snapshot);
+      let ns = labNetnsInodes(lab.snapshot);
       try {
         // Count, at the receiver, what came by each WAN address.
         await lab.shell('b').exec(['nft', '-f', '-'], {
@@ -111,10 +111,11 @@ for (const backend of ['ebpf', 'nftables'] as const) {
         assert.equal(counts[0]! + counts[1]!, a.received, 'every packet came one way or the other');
         assert.ok(sw.kernelUs >= 0);
       } finally {
+        ns = labNetnsInodes(lab.snapshot);
         await lab.down();
       }
       assert.deepEqual(labNamespaces(lab.name), []);
-      assert.deepEqual(netnsStillHeld(inodes), []);
+      assert.deepEqual(netnsStillHeld(ns), []);
       assert.deepEqual(labProcesses(lab.name), [], 'agents and probes stopped');
     });
   });
