@@ -99,6 +99,9 @@ async function openLab(s: Scenario, o: RunOptions): Promise<{ lab: StartedLab; b
     const have = [...lab.topology.nodes.map((n) => n.name), ...lab.topology.workloads.map((w) => `workload ${w.name}`)].sort();
     if (want.join() !== have.join()) throw new SetupError(`lab ${o.lab} runs another topology than ${s.topologyFile ?? 'the scenario\'s'} (nodes and workloads differ); bring it down, or choose another --lab`);
     if (lab.snapshot.status !== 'up') throw new SetupError(`lab ${o.lab} is ${lab.snapshot.status}, not up; \`warplab down ${o.lab}\` and run again`);
+    // The steps were checked from the topology's placement: a reused lab must match it.
+    const moved = s.topology.workloads.filter((w) => lab.workload(w.name) && lab.workload(w.name)!.on !== w.on);
+    if (moved.length) throw new SetupError(`lab ${o.lab}: ${moved.map((w) => `${w.name} runs on ${lab.workload(w.name)!.on}, the scenario starts it on ${w.on}`).join('; ')}; migrate it back first`);
     return { lab, broughtUp: false };
   }
   o.onProgress?.({ stage: 'up', detail: `bringing up lab ${name}` });
@@ -165,7 +168,7 @@ async function runStep(step: StepSpec, trial: number, ctx: StepContext): Promise
 /** One JUnit case for the series and one per step: its failures in every trial. */
 export function checksOf(s: Scenario, r: Pick<ScenarioRun, 'trialsPlanned' | 'trialsDone' | 'stopped' | 'interrupted' | 'steps'>): CheckResult[] {
   const series: CheckResult = {
-    name: `trials: ${r.trialsPlanned} run to the end`,
+    name: 'every trial ran to the end',
     passed: r.trialsDone === r.trialsPlanned && !r.stopped && !r.interrupted,
     failures: [
       ...(r.stopped ? [`stopped in trial ${r.stopped.trial} at ${r.stopped.step}: ${message(r.stopped.error)}`] : []),

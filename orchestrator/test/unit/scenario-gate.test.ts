@@ -88,7 +88,7 @@ describe('scenario gating', function () {
     assert.deepEqual(
       checks.map((c) => [c.name, c.passed, c.failures]),
       [
-        ['trials: 3 run to the end', true, []],
+        ['every trial ran to the end', true, []],
         ['step 1: wait 400 ms', true, []],
         ['step 2: migrate vm-a → adc-hv', true, []],
         ['step 3: reach U → vm-a: reachable', false, ['trial 2: U did not reach vm-a (172.16.10.2); expected reachable']],
@@ -106,8 +106,8 @@ describe('scenario gating', function () {
   it('a series that stopped, or was interrupted, fails its "trials" case', () => {
     const s = parseScenario(SCENARIO, join(packageRoot, 'gate.yaml'));
     const stopped = checksOf(s, { trialsPlanned: 3, trialsDone: 1, interrupted: false, stopped: { trial: 2, step: 'step 2 (migrate vm-a → adc-hv)', error: 'migration of vm-a from pdc-hv to adc-hv failed: QEMU: boom; vm-a still runs on pdc-hv' }, steps: [{ trial: 2, id: 'step 2', description: 'migrate vm-a → adc-hv', ok: false, failures: ['migration … failed'], error: 'migration … failed', ms: 1 }] });
-    assert.deepEqual(stopped[0], { name: 'trials: 3 run to the end', passed: false, failures: ['stopped in trial 2 at step 2 (migrate vm-a → adc-hv): migration of vm-a from pdc-hv to adc-hv failed: QEMU: boom; vm-a still runs on pdc-hv'] });
-    assert.deepEqual(stopped.map((c) => c.name), ['trials: 3 run to the end', 'step 2: migrate vm-a → adc-hv'], 'steps never run are not cases');
+    assert.deepEqual(stopped[0], { name: 'every trial ran to the end', passed: false, failures: ['stopped in trial 2 at step 2 (migrate vm-a → adc-hv): migration of vm-a from pdc-hv to adc-hv failed: QEMU: boom; vm-a still runs on pdc-hv'] });
+    assert.deepEqual(stopped.map((c) => c.name), ['every trial ran to the end', 'step 2: migrate vm-a → adc-hv'], 'steps never run are not cases');
     const cut = checksOf(s, { trialsPlanned: 3, trialsDone: 2, interrupted: true, steps: [] });
     assert.deepEqual(cut[0]!.failures, ['interrupted after 2 of 3 trials']);
   });
