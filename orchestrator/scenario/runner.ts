@@ -209,7 +209,10 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
       let interrupted = false;
       try {
         try {
-          monitors = await Promise.all([...run.monitored].map((n) => monitorLinks(lab.shell(n), n, join(raw, `trial-${i}-${n}-links.txt`))));
+          const started = await Promise.allSettled([...run.monitored].map((n) => monitorLinks(lab.shell(n), n, join(raw, `trial-${i}-${n}-links.txt`))));
+          monitors = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+          const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+          if (failed) throw failed.reason;
           streams = await startStreams(lab, s, raw, i, o.streamLimitS ?? DEFAULT_STREAM_LIMIT_S);
         } catch (e) {
           if (o.signal?.aborted) throw new Interrupted('interrupted while starting the streams');
