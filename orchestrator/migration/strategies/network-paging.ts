@@ -97,9 +97,14 @@ export class NetworkPaging implements AddressStrategy {
     throw new LabError(`the watcher on ${hv} was not ready within 5 s; see ${out}`);
   }
 
-  /** The watcher's first-packet report (it exits right after, or after its short wait). */
+  /** The watcher's first-packet report, as soon as it is written (or its short wait ran out). */
   private async firstPacket(out: string, proc: BackgroundProcess): Promise<number | undefined> {
-    await Promise.race([proc.exited, sleep(FIRST_PACKET_WAIT_MS + 1000)]);
+    let exited = false;
+    void proc.exited.then(() => (exited = true));
+    for (const deadline = Date.now() + FIRST_PACKET_WAIT_MS + 500; Date.now() < deadline && !exited; await sleep(2)) {
+      const e = readEvents(out).find((x) => x.event === 'first-packet' || x.event === 'first-packet-timeout');
+      if (e) return e.event === 'first-packet' ? nsToMs(e.at_ns) : undefined;
+    }
     const e = readEvents(out).find((x) => x.event === 'first-packet');
     return e ? nsToMs(e.at_ns) : undefined;
   }
