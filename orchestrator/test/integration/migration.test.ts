@@ -19,17 +19,19 @@ import { packageRoot } from '../../paths.js';
 import { translatorStatus } from '../../translator/control.js';
 import { loadTopologyFile } from '../../topology/load.js';
 import { startWorkloadStreams } from '../../workload/streams.js';
-import { labNamespaces, labProcesses, removeDir, requireRoot, tempStateDir } from '../helpers.js';
+import { labNamespaces, labProcesses, removeDir, requireSubstrate, tempStateDir, testSubstrates, testTopology } from '../helpers.js';
 
 const icoin = join(packageRoot, 'topologies', 'icoin2011-paging.yaml');
 
-describe('@root VM live migration with network paging (ICOIN 2011)', function () {
+for (const substrate of testSubstrates()) describe(`@root live migration with network paging (ICOIN 2011) on ${substrate}`, function () {
   this.timeout(300_000);
   let stateDir: string;
   let runDir: string;
-  before(function () {
-    requireRoot(this);
+  before(async function () {
+    await requireSubstrate(this, substrate);
   });
+  /** Every lab of this suite: its test name (WARPLAB_TEST_TAG) on this substrate. */
+  const start = <T extends Parameters<typeof up>[0]>(t: T) => up(testTopology(t), { stateDir, substrate });
   /** Skips a test, saying why, where this machine cannot run the driver. */
   async function needs(ctx: Mocha.Context, kind: WorkloadKind): Promise<void> {
     const missing = await driverFor(kind).missing();
@@ -64,7 +66,7 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
       const t = await icoinWith(k.kind, 'icoin-mig');
       const events = new EventLog();
       {
-        await using lab = await up(t, { stateDir });
+        await using lab = await start(t);
         const w = t.workloads[0]!;
         const streams = await startWorkloadStreams(lab, w, { dir: runDir, echoIntervalMs: 1, maxDurationS: 120 });
         await sleep(600);
@@ -105,8 +107,8 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
           assert.ok(a.lossRatio < 0.3, `${s.label}: loss ${a.lossRatio}`);
         }
       }
-      assert.deepEqual(labNamespaces('icoin-mig'), [], 'namespaces left');
-      assert.deepEqual(labProcesses('icoin-mig'), [], 'QEMU, dockerd, watcher or probe processes left');
+      assert.deepEqual(labNamespaces(testTopology(t).name), [], 'namespaces left');
+      assert.deepEqual(labProcesses(testTopology(t).name), [], 'QEMU, dockerd, watcher, probe or sandbox processes left');
     });
   }
 
@@ -115,7 +117,7 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
     const t = await loadTopologyFile(join(packageRoot, 'topologies', 'icoin2011-three-dc.yaml'));
     const events = new EventLog();
     {
-      await using lab = await up(t, { stateDir });
+      await using lab = await start(t);
       const streams = await startWorkloadStreams(lab, t.workloads[0]!, { dir: runDir, echoIntervalMs: 1, maxDurationS: 120 });
       await sleep(500);
       const lines: string[] = [];
@@ -142,13 +144,13 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
         assert.ok(s.analysis.lastMs! > lastSwitch + 300, `${s.label} goes on after the tour`);
       }
     }
-    assert.deepEqual(labNamespaces('tri-dc'), []);
-    assert.deepEqual(labProcesses('tri-dc'), []);
+    assert.deepEqual(labNamespaces(testTopology(t).name), []);
+    assert.deepEqual(labProcesses(testTopology(t).name), []);
   });
 
   it('`warplab migrate --json` moves the VM with the probe recording and writes the run\'s reports', async function () {
     await needs(this, 'vm');
-    await using lab = await up({ ...(await loadTopologyFile(icoin)), name: 'icoin-cli' }, { stateDir });
+    await using lab = await start({ ...(await loadTopologyFile(icoin)), name: 'icoin-cli' });
     const out = join(runDir, 'run');
     const r = spawnSync(process.execPath, [join(packageRoot, 'orchestrator', 'cli', 'bin.js'), 'migrate', lab.name, 'vm-a', '--to', 'adc-hv', '--json', '--out', out, '--echo-interval-ms', '1'], {
       encoding: 'utf8',
@@ -168,7 +170,7 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
     await needs(this, 'vm');
     const base = await loadTopologyFile(icoin);
     const t = { ...base, name: 'icoin-irq', workloads: base.workloads.map((w) => ({ ...w, vm: { ...w.vm, maxBandwidthMbps: 10 } })) };
-    await using lab = await up(t, { stateDir });
+    await using lab = await start(t);
     const child = spawn(process.execPath, [join(packageRoot, 'orchestrator', 'cli', 'bin.js'), 'migrate', lab.name, 'vm-a', '--to', 'adc-hv', '--no-probe'], { env: { ...process.env, WARPLAB_STATE_DIR: stateDir }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
@@ -225,7 +227,7 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
 
   it('the CRIU restore fails: clear error, the container runs again at the source, R3 unchanged', async function () {
     await needs(this, 'container');
-    await using lab = await up(await icoinWith('container', 'icoin-fault'), { stateDir });
+    await using lab = await start(await icoinWith('container', 'icoin-fault'));
     const rulesBefore = (await translatorStatus(lab, 'R3')).rules;
     const engine = await attachEngine(engineDir(lab));
     let removal: Promise<unknown> | undefined;
@@ -255,7 +257,7 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
     const base = await loadTopologyFile(icoin);
     // Slow enough (≈ 4 s for the guest's RAM) that the kill lands mid-transfer.
     const t = { ...base, name: 'icoin-fault', workloads: base.workloads.map((w) => ({ ...w, vm: { ...w.vm, maxBandwidthMbps: 20 } })) };
-    await using lab = await up(t, { stateDir });
+    await using lab = await start(t);
     const rulesBefore = (await translatorStatus(lab, 'R3')).rules;
     const source = lab.workload('vm-a')!.pid;
     let dest = 0;
@@ -276,7 +278,7 @@ describe('@root VM live migration with network paging (ICOIN 2011)', function ()
   it('the watcher is dead when the VM resumes: warplab switches R3 itself and says so', async function () {
     await needs(this, 'vm');
     const t = { ...(await loadTopologyFile(icoin)), name: 'icoin-fault' };
-    await using lab = await up(t, { stateDir });
+    await using lab = await start(t);
     let watcher = 0;
     const err = await faultyMigration(lab, () => {
       watcher = newest(lab, (a) => a[0]!.endsWith('wl-watch'));
