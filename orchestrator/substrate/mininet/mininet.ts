@@ -82,9 +82,9 @@ async function waitDead(pids: number[], ms: number): Promise<void> {
 
 /**
  * Waits until no process is left in the sandbox's PID namespace or in the lab's network
- * namespaces. Not "its init is a zombie": the helper is multi-threaded, its main thread can
- * show Z while another thread is still exiting, and only the last one to go kills the rest
- * of the PID namespace.
+ * namespaces. A zombie holds neither, unless it is the main thread of a process whose other
+ * threads still run: the helper is multi-threaded, its main thread can show Z while another
+ * thread is still exiting, and only the last one to go kills the rest of the PID namespace.
  */
 async function waitEmpty(pidNs: string | undefined, inodes: Set<number>, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
@@ -92,8 +92,8 @@ async function waitEmpty(pidNs: string | undefined, inodes: Set<number>, ms: num
     readdirSync('/proc').some((d) => {
       if (!/^\d+$/.test(d)) return false;
       try {
-        if (pidNs && readlinkSync(`/proc/${d}/ns/pid`) === pidNs) return true;
-        return inodes.has(Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${d}/ns/net`))?.[1]));
+        const mine = (pidNs && readlinkSync(`/proc/${d}/ns/pid`) === pidNs) || inodes.has(Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${d}/ns/net`))?.[1]));
+        return mine && !(dead(Number(d)) && readdirSync(`/proc/${d}/task`).length === 1);
       } catch {
         return false; // gone, a zombie, or a kernel thread
       }
@@ -280,15 +280,15 @@ export class MininetSubstrate implements Substrate {
       removed.push(...pids.map((p) => `process ${p} (SIG${sig})`));
       if (sig === 'TERM') await waitDead(pids, 2000);
     }
-    // The sandbox's init first (its death ends the PID namespace), then unshare.
-    for (const p of [init, u]) {
-      if (p && carriesMark(p, state.mark)) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
+    // The sandbox's init: its death ends the PID namespace, and unshare, which waits for
+    // it, reaps it and exits (SIGKILL to unshare instead would leave the reaping to
+    // whatever adopts the init, at its own pace). Without a known init, unshare
+    // (--kill-child passes the SIGKILL on).
+    const target = init && carriesMark(init, state.mark) ? init : u;
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      /* gone */
     }
     if (this.client && this.client.pid === u) {
       // A ref'd timer: the detached helper no longer keeps this process alive by itself.
@@ -296,8 +296,8 @@ export class MininetSubstrate implements Substrate {
       await Promise.race([this.client.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
       clearTimeout(timer);
     }
-    await waitDead([u], 5000);
-    await waitEmpty(pidNs, inodes, 10_000);
+    await waitDead([u], 10_000);
+    await waitEmpty(pidNs, inodes, 5000);
     removed.push(`sandbox ${u} (Mininet, ${nodes.length} nodes)`);
     return removed;
   }
