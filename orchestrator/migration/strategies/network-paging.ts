@@ -112,7 +112,7 @@ export class NetworkPaging implements AddressStrategy {
   private async settled(lab: StartedLab, plan: PageSwitch[], proc: BackgroundProcess, out: string, hv: string, timeoutMs: number, events: EventLog): Promise<SwitchOutcome> {
     let code: number | null | undefined;
     void proc.exited.then((c) => (code = c ?? -1));
-    let problem = `the watcher on ${hv} saw no announcement within ${timeoutMs} ms`;
+    let problem = `the watcher on ${hv} saw no complete switch within ${timeoutMs} ms after the move`;
     for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(2)) {
       const evs = readEvents(out);
       const announce = evs.find((e) => e.event === 'announce');
@@ -140,6 +140,8 @@ export class NetworkPaging implements AddressStrategy {
       }
     }
     proc.kill('SIGTERM');
+    const seen = readEvents(out).filter((e) => e.event !== 'ready').map((e) => e.event);
+    problem += ` (watcher events after ready: ${seen.length ? seen.join(', ') : 'none'}; ${out})`;
     // Fallback: warplab switches itself, so translators never stay half-switched.
     const switches = await switchAll(lab, plan);
     for (const s of switches) events.add({ atMs: s.doneMs, kind: 'translator-switched', source: s.router, detail: `${s.line} (fallback by warplab)` });
