@@ -170,3 +170,20 @@ export function netnsStillHeld(f: NetnsFootprint | undefined): string[] {
 export function labStarted(lab: string, minProcesses = 1): boolean {
   return labNamespaces(lab).length > 0 || labProcesses(lab).length >= minProcesses;
 }
+
+/**
+ * Processes started in a lab that is up (agents, probes, workloads): those carrying its mark,
+ * less a Mininet sandbox — its `unshare` and everything in its PID namespace carry the mark
+ * too, for as long as the lab is up. On netns this is labProcesses.
+ */
+export function labStartedProcesses(lab: string): number[] {
+  const ours = readlinkSync('/proc/self/ns/pid');
+  return labProcesses(lab).filter((p) => {
+    try {
+      if (readlinkSync(`/proc/${p}/ns/pid`) !== ours) return false;
+      return !/^unshare\0.*\0--\0[^\0]*python[^\0]*\0[^\0]*mininet\/helper\.py\0/.test(readFileSync(`/proc/${p}/cmdline`, 'latin1'));
+    } catch {
+      return false;
+    }
+  });
+}

@@ -45,6 +45,8 @@ export class HelperClient {
   private gone?: string;
   private detached = false;
   private settleReady?: { resolve: (r: HelperReady) => void; reject: (e: Error) => void };
+  /** The sandbox's init (the helper) on the host, once it has said ready. */
+  private init?: number;
 
   constructor(python: string, env: Record<string, string>, script = helperScript) {
     // fd 3: the host's /proc, opened before the sandbox mounts its own: the helper finds
@@ -99,7 +101,10 @@ export class HelperClient {
         this.stderrTail += `\n(stdout) ${line}`;
         continue;
       }
-      if (msg.event === 'ready') this.settleReady?.resolve({ hostPid: msg.hostPid, mininet: msg.mininet });
+      if (msg.event === 'ready') {
+        this.init = msg.hostPid;
+        this.settleReady?.resolve({ hostPid: msg.hostPid, mininet: msg.mininet });
+      }
       else if (msg.event) this.onEvent?.(msg as HelperEvent);
       else this.settle(msg);
     }
@@ -186,11 +191,15 @@ export class HelperClient {
     return !this.gone;
   }
 
-  /** Ends the sandbox (SIGKILL to unshare; --kill-child passes it to the helper). */
+  /**
+   * Ends the sandbox: SIGKILL to its init, which unshare reaps before exiting, so `exited`
+   * means the sandbox is empty; before the helper has said ready, to unshare (--kill-child
+   * passes it on).
+   */
   kill(): void {
     if (this.gone || this.pid < 0) return;
     try {
-      process.kill(this.pid, 'SIGKILL');
+      process.kill(this.init ?? this.pid, 'SIGKILL');
     } catch {
       /* already gone */
     }

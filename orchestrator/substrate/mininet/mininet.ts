@@ -233,7 +233,13 @@ export class MininetSubstrate implements Substrate {
       ctx.record(t.nodes.map((n): OwnedObject => ({ kind: 'netns', name: NODE_OBJECT, node: n.name, netns: `/proc/${nodes[n.name]!.hostPid}/ns/net` })));
       await client.detach();
     } catch (e) {
-      if (ctx.signal?.aborted) throw new Interrupted('interrupted while bringing the lab up');
+      if (ctx.signal?.aborted) {
+        // The abort killed the sandbox: report once it is gone.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([client.exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+        clearTimeout(timer);
+        throw new Interrupted('interrupted while bringing the lab up');
+      }
       throw e;
     } finally {
       ctx.signal?.removeEventListener('abort', abort);
