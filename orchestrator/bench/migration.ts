@@ -3,7 +3,7 @@
 // no translator in the path (hypervisors and client on one LAN), all in one run. Per
 // migration: largest gap of each stream, the driver's figures, switching time (announcement
 // → first packet on the new path). Prints Markdown; the papers' figures only as references.
-//   sudo npm run bench:migration [-- --repeat 10 --kinds vm,container]
+//   sudo npm run bench:migration [-- --repeat 10 --kinds vm,container --parts kinds,compare,gateway-mac]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,20 +27,32 @@ function arg(name: string, fallback: string): string {
 }
 const repeat = Number(arg('repeat', '10'));
 const kinds = arg('kinds', 'vm,container').split(',') as WorkloadKind[];
+/** What to run: rows per kind and interval, the untranslated comparison, the gateway-MAC case. */
+const parts = arg('parts', 'kinds,compare,gateway-mac').split(',');
 const GATEWAY_MAC_WAIT_MS = 60_000;
 
-/** Two hypervisors and the client on one LAN: the same migration, no router, no translator. */
-const FLAT = `
-name: flat-bench
+/**
+ * The same migration with no translator in the path: both hypervisors on one DC LAN, and
+ * the same routed path to the client as ICOIN's ADC (gateway, core, edge, C) with plain
+ * routers, so the comparison isolates the translators and the paging.
+ */
+const UNTRANSLATED = `
+name: plain-bench
+routing: auto
 nodes:
-  lan: {kind: lan, subnet: 172.16.0.0/16}
+  dc: {kind: lan, subnet: 172.16.0.0/16}
   mgmt: {kind: lan, subnet: 192.0.2.0/24}
-  hv1: {kind: hypervisor, interfaces: {eth0: {ipv4: 172.16.0.11/16}, eth1: {ipv4: 192.0.2.11/24}}}
-  hv2: {kind: hypervisor, interfaces: {eth0: {ipv4: 172.16.0.12/16}, eth1: {ipv4: 192.0.2.12/24}}}
-  U: {kind: host, interfaces: {eth0: {ipv4: 172.16.0.100/16}}}
-links: [hv1:eth0 -- lan, hv2:eth0 -- lan, U:eth0 -- lan, hv1:eth1 -- mgmt, hv2:eth1 -- mgmt]
+  hv1: {kind: hypervisor, interfaces: {eth0: {ipv4: 172.16.0.11/16}, eth1: {ipv4: 192.0.2.11/24, announce: false}}}
+  hv2: {kind: hypervisor, interfaces: {eth0: {ipv4: 172.16.0.12/16}, eth1: {ipv4: 192.0.2.12/24, announce: false}}}
+  gw: {kind: router, interfaces: {eth0: {ipv4: 10.255.2.1/30}, eth1: {ipv4: 172.16.0.1/16, mac: "02:00:ac:10:00:01"}}}
+  core: {kind: router, interfaces: {eth0: {ipv4: 10.255.2.2/30}, eth1: {ipv4: 10.255.3.2/30}}}
+  edge: {kind: router, interfaces: {eth0: {ipv4: 10.255.3.1/30}, eth1: {ipv4: 10.254.3.1/30}}}
+  C: {kind: router, interfaces: {eth0: {ipv4: 10.254.3.2/30}, eth1: {ipv4: 10.3.0.1/24}}}
+  user: {kind: lan, subnet: 10.3.0.0/24}
+  U: {kind: host, interfaces: {eth0: {ipv4: 10.3.0.10/24}}}
+links: [hv1:eth0 -- dc, hv2:eth0 -- dc, gw:eth1 -- dc, hv1:eth1 -- mgmt, hv2:eth1 -- mgmt, gw:eth0 -- core:eth0, core:eth1 -- edge:eth0, edge:eth1 -- C:eth0, C:eth1 -- user, U:eth0 -- user]
 workloads:
-  vm-a: {kind: vm, on: hv1, ipv4: 172.16.10.2/16, app: {peer: 172.16.0.100}}
+  vm-a: {kind: vm, on: hv1, ipv4: 172.16.10.2/16, gateway: 172.16.0.1, app: {peer: 10.3.0.10}}
 migration: {network: mgmt}
 `;
 
@@ -149,18 +161,23 @@ const variant = (kind: WorkloadKind, intervalMs: number): Topology => ({
 });
 
 console.log(`## Live migration on the ICOIN topology, ${repeat} migrations per row (PDC ⇄ ADC alternately)`);
-for (const kind of kinds) {
-  const label = (interval: number) => `${kind}, ${interval} ms sender, network paging`;
-  const [ten, one] = await interleaved(new Series(variant(kind, 10), ['pdc-hv', 'adc-hv'], label(10)), new Series(variant(kind, 1), ['pdc-hv', 'adc-hv'], label(1)));
-  print(label(10), ten!);
-  print(label(1), one!);
-  if (kind !== 'vm') continue;
+const paging = (kind: WorkloadKind, interval: number) => `${kind}, ${interval} ms sender, network paging`;
+if (parts.includes('kinds')) {
+  for (const kind of kinds) {
+    const [ten, one] = await interleaved(new Series(variant(kind, 10), ['pdc-hv', 'adc-hv'], paging(kind, 10)), new Series(variant(kind, 1), ['pdc-hv', 'adc-hv'], paging(kind, 1)));
+    print(paging(kind, 10), ten!);
+    print(paging(kind, 1), one!);
+  }
+}
+
+if (kinds.includes('vm') && parts.includes('compare')) {
   // The same QEMU migration with no translator in the path, interleaved with the paged one.
-  const flat = parseTopology(FLAT, 'flat.yaml');
-  const t = { ...flat, workloads: flat.workloads.map((w) => ({ ...w, app: { ...w.app, intervalMs: 1 } })) };
-  const [paged, plain] = await interleaved(new Series(variant('vm', 1), ['pdc-hv', 'adc-hv'], `${label(1)} (again, interleaved)`), new Series(t, ['hv1', 'hv2'], 'vm, 1 ms sender, no translator in the path (one LAN)'));
-  const p = print(`${label(1)}, interleaved with the next`, paged!);
-  const base = print('vm, 1 ms sender, no translator in the path (one LAN), interleaved with the previous', plain!);
+  const plainTopology = parseTopology(UNTRANSLATED, 'untranslated.yaml');
+  const t = { ...plainTopology, workloads: plainTopology.workloads.map((w) => ({ ...w, app: { ...w.app, intervalMs: 1 } })) };
+  const plainLabel = 'vm, 1 ms sender, no translator in the path (same routed path, one DC LAN)';
+  const [paged, plain] = await interleaved(new Series(variant('vm', 1), ['pdc-hv', 'adc-hv'], paging('vm', 1)), new Series(t, ['hv1', 'hv2'], plainLabel));
+  const p = print(`${paging('vm', 1)}, interleaved with the next`, paged!);
+  const base = print(`${plainLabel}, interleaved with the previous`, plain!);
   if (p && base) {
     const d = (x: number) => `${x >= 0 ? '+' : ''}${f(x)}`;
     console.log(`\nnetwork-visible gap of a VM migration, 1 ms sender, medians of interleaved runs (target: at most +5 ms):`);
@@ -169,7 +186,7 @@ for (const kind of kinds) {
   }
 }
 
-if (kinds.includes('vm')) {
+if (kinds.includes('vm') && parts.includes('gateway-mac')) {
   // ICOIN §V-G: both DCs share the gateway's MAC. With a different one at ADC the moved VM
   // keeps sending to PDC's gateway MAC until its ARP entry ages out (Linux: 15-45 s + 5 s).
   const t = variant('vm', 10);
