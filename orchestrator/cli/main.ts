@@ -29,7 +29,7 @@ const program = new Command('warplab')
 A lab is a topology file brought up as real Linux network namespaces (substrate netns).
 
 Example session:
-  $ warplab validate topologies/icoin2011-paging.yaml
+  $ warplab validate topologies/icoin2011-paging.yaml topologies/scenarios/icoin2011-vm-migration.yaml
   $ sudo warplab up topologies/icoin2011-paging.yaml
   $ sudo warplab reach icoin
   $ sudo warplab exec icoin U -- ip route

@@ -1,29 +1,42 @@
 import { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { ScenarioError, parseScenario } from '../../scenario/load.js';
 import { TopologyError } from '../../errors.js';
-import { loadTopologyFile } from '../../topology/load.js';
+import { parseTopology } from '../../topology/load.js';
 import { printJson } from '../output.js';
+
+/** A scenario names its schema or has steps; anything else is read as a topology. */
+const isScenario = (text: string) => text.includes('scenario.schema.json') || /^steps\s*:/m.test(text);
 
 export function validateCommand(): Command {
   return new Command('validate')
-    .description('check topology files: schema, names, links, addresses, routes (no root needed)')
-    .argument('<files...>', 'topology YAML files')
+    .description('check topology and scenario files: schema, names, links, addresses, routes, steps (no root needed)')
+    .argument('<files...>', 'topology or scenario YAML files')
     .option('--json', 'print results as JSON')
     .addHelpText('after', `
 Every problem is reported at once, as FILE:LINE:COL: YAML.PATH: message, with what was
-expected and a hint. Exit status 0 when all files are valid, 2 otherwise.
+expected and a hint. A scenario is checked with its topology. Exit status 0 when all files
+are valid, 2 otherwise.
 
 Example:
-  $ warplab validate topologies/*.yaml`)
+  $ warplab validate topologies/*.yaml topologies/scenarios/*.yaml`)
     .action(async (files: string[], opts: { json?: boolean }) => {
       const results = [];
       for (const file of files) {
         try {
-          const t = await loadTopologyFile(file);
+          const text = await readFile(file, 'utf8');
+          if (isScenario(text)) {
+            const s = parseScenario(text, file);
+            results.push({ file, ok: true, kind: 'scenario', name: s.name, lab: s.topology.name, steps: s.steps.length, repeat: s.repeat });
+            if (!opts.json) console.log(`ok  ${file}: scenario ${s.name} on lab ${s.topology.name}, ${s.steps.length} steps × ${s.repeat}, ${s.thresholds.length} thresholds`);
+            continue;
+          }
+          const t = parseTopology(text, file);
           const computed = t.nodes.reduce((s, n) => s + n.routes.filter((r) => r.auto).length, 0);
-          results.push({ file, ok: true, name: t.name, nodes: t.nodes.length, links: t.links.length, computedRoutes: computed });
-          if (!opts.json) console.log(`ok  ${file}: lab ${t.name}, ${t.nodes.length} nodes, ${t.links.length} links${t.routing === 'auto' ? `, ${computed} routes computed` : ''}`);
+          results.push({ file, ok: true, kind: 'topology', name: t.name, nodes: t.nodes.length, links: t.links.length, workloads: t.workloads.length, computedRoutes: computed });
+          if (!opts.json) console.log(`ok  ${file}: lab ${t.name}, ${t.nodes.length} nodes, ${t.links.length} links${t.workloads.length ? `, ${t.workloads.length} workloads` : ''}${t.routing === 'auto' ? `, ${computed} routes computed` : ''}`);
         } catch (e) {
-          if (!(e instanceof TopologyError)) throw e;
+          if (!(e instanceof TopologyError) && !(e instanceof ScenarioError)) throw e;
           results.push({ file, ok: false, issues: e.issues });
           if (!opts.json) console.error(e.message);
         }

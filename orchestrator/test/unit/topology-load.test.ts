@@ -1,8 +1,10 @@
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TopologyError } from '../../errors.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
+import { packageRoot } from '../../paths.js';
 import { fixtures, shippedTopologies } from '../helpers.js';
 
 /** `# expect: LINE:COL: PATH: MESSAGE | HINT` lines at the top of each broken file. */
@@ -75,5 +77,32 @@ links: [a:eth0 -- b:eth0]
 
   it('a non-mapping file gets one clear error', () => {
     assert.throws(() => parseTopology('- just\n- a list\n', 'x.yaml'), /x\.yaml:1:1: \(top\): a topology is a mapping/);
+  });
+});
+
+describe('warplab validate', () => {
+  const validate = (...files: string[]) =>
+    spawnSync(process.execPath, [join(packageRoot, 'orchestrator', 'cli', 'bin.js'), 'validate', '--json', ...files], { encoding: 'utf8' });
+
+  it('tells topologies from scenarios and checks each with its own loader', () => {
+    const r = validate(join(packageRoot, 'topologies', 'icoin2011-paging.yaml'), join(packageRoot, 'topologies', 'scenarios', 'icoin2011-vm-migration.yaml'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(
+      (JSON.parse(r.stdout) as { kind: string; name: string }[]).map((x) => [x.kind, x.name]),
+      [
+        ['topology', 'icoin'],
+        ['scenario', 'icoin2011-vm-migration'],
+      ],
+    );
+  });
+
+  it('exits 2 with the file:line:col issues of a broken scenario', () => {
+    const dir = join(fixtures, 'broken-scenarios');
+    const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.yaml'))!);
+    const r = validate(file);
+    assert.equal(r.status, 2);
+    const [res] = JSON.parse(r.stdout) as { ok: boolean; issues: { pos: { file: string } }[] }[];
+    assert.equal(res!.ok, false);
+    assert.ok(res!.issues.length > 0 && res!.issues.every((i) => i.pos.file.length > 0));
   });
 });
