@@ -3,7 +3,7 @@
 // middle of a migration leaving nothing behind.
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { down, listLabs, up } from '../../lab/lab.js';
@@ -80,7 +80,12 @@ describe('@root warplab run', function () {
     { file: 'icoin2011-three-dc-tour.yaml', lab: 'tri-sc', repeat: 1, vm: true, figures: ['downtimeMs', 'switchingMs', 'migrationMs'] },
     { file: 'icn2011-fig5-migration.yaml', lab: 'fig5-sc', repeat: 1, vm: true, figures: ['downtimeMs', 'switchingMs', 'migrationMs'] },
     { file: 'icn2011-extranet-matrix.yaml', lab: 'fig4-sc', repeat: 1, vm: false, figures: [] },
+    // ~60 s: the guest's ARP entry for the gateway must age out.
+    { file: 'icoin2011-gateway-mac.yaml', lab: 'gwmac-sc', repeat: 1, vm: true, figures: ['downtimeMs'] },
   ];
+  it('runs every shipped scenario', () => {
+    assert.deepEqual(shipped.map((s) => s.file).sort(), readdirSync(join(packageRoot, 'topologies', 'scenarios')).filter((f) => f.endsWith('.yaml')).sort());
+  });
   for (const s of shipped) {
     it(`${s.file} (${s.repeat} trial${s.repeat > 1 ? 's' : ''}): exit 0, every threshold and check held, reports written, lab gone`, async function () {
       if (s.vm) {
