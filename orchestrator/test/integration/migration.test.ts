@@ -2,10 +2,10 @@
 // the watcher, and the UDP probe measuring both directions on the client.
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { attach, up, type StartedLab } from '../../lab/lab.js';
+import { attach, down, up, type StartedLab } from '../../lab/lab.js';
 import { MigrationError } from '../../errors.js';
 import { driverFor } from '../../migration/driver.js';
 import { engineDir } from '../../migration/criu/driver.js';
@@ -187,6 +187,30 @@ for (const substrate of testSubstrates()) describe(`@root live migration with ne
     const dest = attach(lab.name, stateDir).snapshot.processes.filter((p) => p.argv.includes('-incoming') || p.argv[0]!.endsWith('wl-watch'));
     assert.ok(dest.length >= 2 && dest.every((p) => !alive(p.pid)), 'destination QEMU and watcher are gone');
     assert.ok((await streaming(lab)) > 50, 'the VM still streams from PDC');
+  });
+
+  it('a container lab whose orchestrator is SIGKILLed is removed by `down`: dockerd, shims, containers, mounts', async function () {
+    await needs(this, 'container');
+    const t = testTopology(await icoinWith('container', 'icoin-kill'));
+    const dist = join(packageRoot, 'dist', 'orchestrator');
+    // The child brings the lab up, starts the container, and dies without any cleanup.
+    const script = `
+      const { up } = await import(${JSON.stringify(join(dist, 'lab', 'lab.js'))});
+      const t = JSON.parse(process.env.TOPOLOGY);
+      await up(t, { stateDir: process.env.STATE_DIR, substrate: process.env.SUBSTRATE });
+      process.kill(process.pid, 'SIGKILL');`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, TOPOLOGY: JSON.stringify(t), STATE_DIR: stateDir, SUBSTRATE: substrate }, encoding: 'utf8' });
+    assert.equal(child.signal, 'SIGKILL', child.stderr);
+    const engine = join(stateDir, 'labs', t.name, 'docker');
+    assert.ok(existsSync(engine), 'the engine was started');
+    assert.ok(labProcesses(t.name).length > 0, 'the lab outlived its orchestrator');
+    const app = attach(t.name, stateDir).workload('vm-a')!.pid;
+    assert.ok(alive(app), "the container's app runs");
+    await down(t.name, stateDir);
+    assert.ok(!alive(app), "the container's app is gone");
+    assert.deepEqual(labProcesses(t.name), [], 'dockerd, containerd, shims, QEMU, agents gone');
+    assert.deepEqual(labNamespaces(t.name), []);
+    assert.deepEqual(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(stateDir)), [], 'no mounts left under the state dir');
   });
 
   /** The lab's newest recorded process whose argv matches. */
