@@ -13,13 +13,12 @@ import { nodeByName } from '../../topology/model.js';
 import { workloadPort } from '../../topology/workloads.js';
 import {
   attachEngine,
-  checkpoint,
-  checkpointDir,
+  CheckpointError,
   createHolder,
   DEFAULT_CRIU,
   dockerMessage,
   inHolder,
-  restoreInto,
+  migrate,
   startEngine,
   startFromCheckpoint,
   workloadRootfs,
@@ -140,41 +139,44 @@ export class CriuDriver implements MigrationDriver {
       await dest.cancel();
       throw new Interrupted(`migration of ${w.name} to ${dest.to} cancelled before its checkpoint; ${w.name} still runs on ${from.on}`);
     }
-    let cp;
+    let moved;
     try {
-      cp = await checkpoint(engine.docker, from.details.container!, name);
+      moved = await migrate(engine.docker, engine, {
+        source: from.details.container!,
+        checkpointName: name,
+        name: `${w.name}-${Date.now() % 100000}`,
+        networkMode: inHolder(dest.holder),
+        between: async () => {
+          ctx.events.record('source-stopped', `criu@${from.on}`);
+          ctx.onProgress?.({ phase: 'restore', detail: `${w.name} on ${dest.to}` });
+          // The destination's port comes up only now: the same address never answers in two places.
+          await lab.shell(dest.to).exec(['ip', 'link', 'set', dest.port, 'up']);
+        },
+      });
     } catch (e) {
-      await dest.cancel();
-      throw new MigrationError(`checkpoint of ${w.name} on ${from.on} failed: ${(e as Error).message}; ${w.name} still runs on ${from.on}`);
-    }
-    ctx.events.record('source-stopped', `criu@${from.on}`);
-    const t0 = performance.now();
-    ctx.onProgress?.({ phase: 'restore', detail: `${w.name} on ${dest.to}` });
-    let restored;
-    try {
-      // The destination's port comes up only now: the same address never answers in two places.
-      await lab.shell(dest.to).exec(['ip', 'link', 'set', dest.port, 'up']);
-      restored = await restoreInto(engine.docker, engine, { image: engine.image, name: `${w.name}-${Date.now() % 100000}`, networkMode: inHolder(dest.holder), env: appEnv(ctx), checkpointDir: checkpointDir(engine, cp.containerId, name) });
-    } catch (e) {
+      if (e instanceof CheckpointError) {
+        await dest.cancel();
+        throw new MigrationError(`checkpoint of ${w.name} on ${from.on} failed: ${e.message}; ${w.name} still runs on ${from.on}`);
+      }
       await this.resumeAtSource(ctx, engine, from, dest, name);
       throw new MigrationError(`restore of ${w.name} on ${dest.to} failed: ${(e as Error).message}; ${w.name} runs again on ${from.on} (restored there from its checkpoint)`);
     }
-    const resumedAt = performance.now();
     ctx.events.record('destination-resumed', `criu@${dest.to}`);
     // A restored container says nothing by itself: announce it as a moved VM's guest would.
     await lab.hostShell().exec(['nsenter', `--net=${dest.holder.netnsPath}`, '--', 'busybox', 'arping', '-U', '-c', '1', '-I', 'eth0', '-s', w.ipv4.split('/')[0]!, w.ipv4.split('/')[0]!], { check: false });
     await engine.docker.getContainer(from.details.container!).remove({ force: true }).catch(() => {});
     await engine.docker.getContainer(from.details.holder!).remove({ force: true }).catch(() => {});
-    const pid = (await engine.docker.getContainer(restored.id).inspect()).State.Pid;
+    const pid = (await engine.docker.getContainer(moved.id).inspect()).State.Pid;
     return {
-      placement: { on: dest.to, pid, details: { container: restored.id, holder: dest.holder.id, holderPid: String(dest.holder.pid) } },
+      placement: { on: dest.to, pid, details: { container: moved.id, holder: dest.holder.id, holderPid: String(dest.holder.pid) } },
       figures: {
-        checkpointMs: cp.ms,
-        createMs: restored.createMs,
-        copyMs: restored.copyMs,
-        restoreMs: restored.restoreMs,
-        stopToResumeMs: resumedAt - t0 + cp.ms,
-        restoreAttempts: restored.attempts,
+        checkpointMs: moved.checkpointMs,
+        createMs: moved.createMs,
+        copyMs: moved.copyMs,
+        restoreMs: moved.restoreMs,
+        // From the start of the dump (the container freezes during it) to the restore's end.
+        stopToResumeMs: moved.checkpointMs + moved.switchMs + moved.createMs + moved.copyMs + moved.restoreMs,
+        restoreAttempts: moved.attempts,
       },
     };
   }
