@@ -6,7 +6,7 @@ import { LabError } from '../errors.js';
 import type { StartedLab } from '../lab/lab.js';
 import { startProbeStream, type ProbeStream } from '../probe/stream.js';
 import type { WorkloadSpec } from '../topology/model.js';
-import { APP_PORTS } from './vm.js';
+import { APP_PORTS } from './app.js';
 
 export interface WorkloadStreamOptions {
   /** Where the raw logs go. */

@@ -4,13 +4,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 import type { WorkloadSpec } from '../topology/model.js';
+import { appSettings } from './app.js';
 
 export const guestDir = join(packageRoot, 'agents', 'build', 'vm-guest');
 // Uncompressed: boots ~2.5 s sooner under TCG, and a migration moves less memory.
 export const guestKernel = join(guestDir, 'vmlinux');
 export const guestInitrd = join(guestDir, 'initramfs.cpio.gz');
-
-export const APP_PORTS = { send: 5001, echo: 5000, reflect: 5002 } as const;
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -36,11 +35,7 @@ export function kernelCmdline(w: WorkloadSpec): string {
     'panic=-1',
     `warplab.ip=${w.ipv4}`,
     ...(w.gateway ? [`warplab.gw=${w.gateway}`] : []),
-    ...(w.app.peer ? [`warplab.peer=${w.app.peer}`] : []),
-    `warplab.send-port=${APP_PORTS.send}`,
-    `warplab.echo-port=${APP_PORTS.echo}`,
-    `warplab.reflect-port=${APP_PORTS.reflect}`,
-    `warplab.interval-us=${Math.round(w.app.intervalMs * 1000)}`,
+    ...Object.entries(appSettings(w)).map(([k, v]) => `warplab.${k}=${v}`),
   ];
   return p.join(' ');
 }

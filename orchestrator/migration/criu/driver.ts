@@ -26,7 +26,7 @@ import {
   type Holder,
 } from '../../workload/docker/index.js';
 import { ensureBridge } from '../../workload/port.js';
-import { APP_PORTS } from '../../workload/vm.js';
+import { appEnv } from '../../workload/app.js';
 import type { DriverContext, DriverResult, MigrationDriver, Prepared } from '../driver.js';
 
 export const engineDir = (lab: StartedLab) => join(lab.path, 'docker');
@@ -46,14 +46,6 @@ function engineOf(lab: StartedLab): Promise<DockerEngine> {
   }
   return e;
 }
-
-const appEnv = (ctx: DriverContext) => ({
-  ...(ctx.workload.app.peer ? { WARPLAB_PEER: ctx.workload.app.peer } : {}),
-  WARPLAB_SEND_PORT: String(APP_PORTS.send),
-  WARPLAB_ECHO_PORT: String(APP_PORTS.echo),
-  WARPLAB_REFLECT_PORT: String(APP_PORTS.reflect),
-  WARPLAB_INTERVAL_US: String(Math.round(ctx.workload.app.intervalMs * 1000)),
-});
 
 interface CriuPrepared extends Prepared {
   holder: Holder;
@@ -100,7 +92,7 @@ export class CriuDriver implements MigrationDriver {
       name: `${ctx.workload.name}-${Date.now() % 100000}`,
       Image: engine.image,
       Cmd: ['/bin/sh', '/app.sh'],
-      Env: Object.entries(appEnv(ctx)).map(([k, v]) => `${k}=${v}`),
+      Env: appEnv(ctx.workload),
       HostConfig: { NetworkMode: inHolder(holder) },
     });
     await c.start();

@@ -1,10 +1,12 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clientTranslators, gatewaysAt, pagingPlan } from '../../migration/strategies/paging-plan.js';
 import { getStrategy } from '../../migration/strategy.js';
 import { packageRoot } from '../../paths.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
 import { defaultMac } from '../../topology/workloads.js';
+import { appEnv, appSettings } from '../../workload/app.js';
 import { chooseAccel, kernelCmdline, qemuArgv } from '../../workload/vm.js';
 
 const topo = (f: string) => loadTopologyFile(join(packageRoot, 'topologies', f));
@@ -73,6 +75,16 @@ describe('VM command line', () => {
     assert.equal(w.mac, defaultMac('172.16.10.2/16'));
     assert.equal(w.mac, '52:54:00:10:0a:02');
     assert.equal(kernelCmdline(w), 'console=ttyS0 quiet panic=-1 warplab.ip=172.16.10.2/16 warplab.gw=172.16.0.1 warplab.peer=10.3.0.10 warplab.send-port=5001 warplab.echo-port=5000 warplab.reflect-port=5002 warplab.interval-us=10000');
+  });
+
+  it("the app's settings reach the guest's /init and the container's app.sh under the names they read", async () => {
+    const w = (await topo('icoin2011-paging.yaml')).workloads[0]!;
+    const env = appEnv(w);
+    assert.deepEqual(env, ['WARPLAB_PEER=10.3.0.10', 'WARPLAB_SEND_PORT=5001', 'WARPLAB_ECHO_PORT=5000', 'WARPLAB_REFLECT_PORT=5002', 'WARPLAB_INTERVAL_US=10000']);
+    const appSh = readFileSync(join(packageRoot, 'agents', 'container-image', 'app.sh'), 'utf8');
+    for (const e of env) assert.ok(appSh.includes('${' + e.split('=')[0]!), `app.sh reads ${e.split('=')[0]}`);
+    const init = readFileSync(join(packageRoot, 'agents', 'vm-guest', 'init'), 'utf8');
+    for (const k of ['ip', 'gw', ...Object.keys(appSettings(w))]) assert.ok(init.includes(`warplab.${k}=*)`), `/init reads warplab.${k}`);
   });
 
   it('unknown strategies are refused with the list', () => {
