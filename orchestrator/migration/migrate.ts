@@ -8,7 +8,7 @@ import type { StartedLab } from '../lab/lab.js';
 import { EventLog } from '../probe/timeline.js';
 import { nodeByName, type WorkloadSpec } from '../topology/model.js';
 import { driverFor, type DriverContext, type MigrationProgress } from './driver.js';
-import { getStrategy, type SwitchOutcome } from './strategy.js';
+import { getStrategy, type Armed, type SwitchOutcome } from './strategy.js';
 
 export interface MigrateOptions {
   /** Default: the topology's migration.strategy. */
@@ -73,7 +73,7 @@ export async function migrateWorkload(lab: StartedLab, name: string, to: string,
   const t0 = performance.now();
 
   const prepared = await driver.prepare(ctx, from, to);
-  let armed;
+  let armed: Armed;
   try {
     if (o.signal?.aborted) throw new Interrupted(`interrupted before moving ${name}`);
     armed = await strategy.arm(lab, w, to, { dir: ctx.dir, events, announce: driver.announce });
@@ -92,8 +92,11 @@ export async function migrateWorkload(lab: StartedLab, name: string, to: string,
   ctx.onProgress?.({ phase: 'switch', detail: `waiting for ${name}'s announcement on ${to}` });
   const outcome = await armed.settled(o.switchTimeoutMs ?? 3000);
   events.record('migration-completed', 'warplab', `${name} on ${to}`);
+  if (outcome.by === 'orchestrator') {
+    throw new MigrationError(`${outcome.problem}; warplab switched ${outcome.switches.map((s) => s.router).join(', ') || 'no translator'} itself, so the translators are consistent; ${name} runs on ${to}`);
+  }
   const last = Math.max(...outcome.switches.map((s) => s.doneMs));
-  const res: MigrationResult = {
+  return {
     workload: name,
     kind: w.kind,
     from: from.on,
@@ -109,8 +112,4 @@ export async function migrateWorkload(lab: StartedLab, name: string, to: string,
     elapsedMs: performance.now() - t0,
     events: events.events,
   };
-  if (outcome.by === 'orchestrator') {
-    throw new MigrationError(`${outcome.problem}; warplab switched ${outcome.switches.map((s) => s.router).join(', ') || 'no translator'} itself, so the translators are consistent; ${name} runs on ${to}`);
-  }
-  return res;
 }
