@@ -9,7 +9,7 @@ import { EventLog } from '../probe/timeline.js';
 import { writeReports } from '../report/reporter.js';
 import { analyzeRun, streamInput, type ProbeRun } from '../report/run.js';
 import { startWorkloadStreams } from '../workload/streams.js';
-import { migrateWorkload, workloadSpec, type MigrateOptions, type MigrationResult } from './migrate.js';
+import { checkMove, migrateWorkload, type MigrateOptions, type MigrationResult } from './migrate.js';
 
 export interface MeasuredMigration {
   result?: MigrationResult;
@@ -22,7 +22,7 @@ export interface MeasuredMigration {
 const SETTLE_MS = 1000;
 
 export async function measuredMigration(lab: StartedLab, name: string, to: string, o: MigrateOptions & { runDir: string; echoIntervalMs?: number }): Promise<MeasuredMigration> {
-  const w = workloadSpec(lab, name);
+  const { w } = checkMove(lab, name, to);
   const raw = join(o.runDir, 'raw');
   mkdirSync(raw, { recursive: true });
   const events = new EventLog();

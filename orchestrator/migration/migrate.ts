@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Interrupted, LabError, MigrationError } from '../errors.js';
 import type { StartedLab } from '../lab/lab.js';
+import type { WorkloadRecord } from '../lab/state.js';
 import { EventLog } from '../probe/timeline.js';
 import { nodeByName, type WorkloadSpec } from '../topology/model.js';
 import { driverFor, type DriverContext, type MigrationProgress } from './driver.js';
@@ -56,7 +57,8 @@ export function driverContext(lab: StartedLab, w: WorkloadSpec, o: Pick<MigrateO
   return { lab, workload: w, dir, events: o.events, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
 }
 
-export async function migrateWorkload(lab: StartedLab, name: string, to: string, o: MigrateOptions = {}): Promise<MigrationResult> {
+/** What a move needs before anything starts: the workload, where it runs, a real destination. */
+export function checkMove(lab: StartedLab, name: string, to: string): { w: WorkloadSpec; from: WorkloadRecord } {
   const w = workloadSpec(lab, name);
   const from = lab.workload(name);
   if (!from) throw new LabError(`${name} is not running in lab ${lab.name} (was it started with the lab?)`);
@@ -66,6 +68,11 @@ export async function migrateWorkload(lab: StartedLab, name: string, to: string,
     throw new LabError(`--to ${to}: not a hypervisor of lab ${lab.name}; hypervisors: ${hvs.join(', ')}`);
   }
   if (from.on === to) throw new LabError(`${name} already runs on ${to}`);
+  return { w, from };
+}
+
+export async function migrateWorkload(lab: StartedLab, name: string, to: string, o: MigrateOptions = {}): Promise<MigrationResult> {
+  const { w, from } = checkMove(lab, name, to);
   const driver = driverFor(w.kind);
   const strategy = getStrategy(o.strategy ?? lab.topology.migration?.strategy ?? 'network-paging');
   const events = o.events ?? new EventLog();
