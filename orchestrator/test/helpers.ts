@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Context } from 'mocha';
 import { packageRoot } from '../paths.js';
 import type { BackgroundProcess, ExecOptions, ExecResult, Shell, SpawnOptions } from '../shell/shell.js';
+import { down, listLabs } from '../lab/lab.js';
 import type { LabState } from '../lab/state.js';
 import { getSubstrate, substrateNames } from '../substrate/registry.js';
 import { parseTopology } from '../topology/load.js';
@@ -33,6 +34,19 @@ export function tempStateDir(): string {
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** After a test: every lab still recorded in its state dir is taken down (a failed test must
+ *  not leave its lab for the next), then the dir is removed. */
+export async function cleanStateDir(stateDir: string): Promise<void> {
+  for (const l of listLabs(stateDir)) await down(l.name, stateDir);
+  removeDir(stateDir);
+}
+
+/** After a test: its run directory is kept, and named, when it failed; removed otherwise. */
+export function keepRunDirIfFailed(ctx: Context, dir: string): void {
+  if (ctx.currentTest?.state === 'failed') console.log(`      run directory kept for inspection: ${dir}`);
+  else removeDir(dir);
 }
 
 /** Records argv and input of every command, answers from a script. */

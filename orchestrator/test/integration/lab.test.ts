@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { chainTopologyYaml } from '../../bench/chain.js';
-import { attach, down, listLabs, up, type StartedLab } from '../../lab/lab.js';
+import { attach, up, type StartedLab } from '../../lab/lab.js';
 import { carriesMark } from '../../lab/processes.js';
 import { reachability } from '../../lab/reachability.js';
 import { packageRoot } from '../../paths.js';
@@ -14,13 +14,13 @@ import { missingQdiscs } from '../../substrate/netns/linkparams.js';
 import { NODE_OBJECT } from '../../substrate/mininet/mininet.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
 import {
+  cleanStateDir,
   labNamespaces,
   labNetnsInodes,
   labProcesses,
   labStarted,
-  netnsStillHeld,
   type NetnsFootprint,
-  removeDir,
+  netnsStillHeld,
   requireSubstrate,
   rootLinks,
   shippedTopologies,
@@ -75,11 +75,7 @@ for (const substrate of testSubstrates()) {
       stateDir = tempStateDir();
       linksBefore = rootLinks();
     });
-    // A failed test must not leave its lab for the next one.
-    afterEach(async () => {
-      for (const l of listLabs(stateDir)) await down(l.name, stateDir);
-      removeDir(stateDir);
-    });
+    afterEach(() => cleanStateDir(stateDir));
 
     for (const file of shippedTopologies) {
       it(`${basename(file)}: up, the reachability the topology predicts, down, nothing left`, async () => {

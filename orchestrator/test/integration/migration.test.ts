@@ -19,7 +19,7 @@ import { packageRoot } from '../../paths.js';
 import { translatorStatus } from '../../translator/control.js';
 import { loadTopologyFile } from '../../topology/load.js';
 import { startWorkloadStreams } from '../../workload/streams.js';
-import { labNamespaces, labProcesses, removeDir, requireSubstrate, tempStateDir, testSubstrates, testTopology } from '../helpers.js';
+import { cleanStateDir, keepRunDirIfFailed, labNamespaces, labProcesses, requireSubstrate, tempStateDir, testSubstrates, testTopology } from '../helpers.js';
 
 const icoin = join(packageRoot, 'topologies', 'icoin2011-paging.yaml');
 
@@ -44,10 +44,9 @@ for (const substrate of testSubstrates()) describe(`@root live migration with ne
     stateDir = tempStateDir();
     runDir = tempStateDir();
   });
-  afterEach(function () {
-    removeDir(stateDir);
-    if (this.currentTest?.state === 'failed') console.log(`      run directory kept: ${runDir}`);
-    else removeDir(runDir);
+  afterEach(async function () {
+    await cleanStateDir(stateDir);
+    keepRunDirIfFailed(this, runDir);
   });
 
   const kinds = [

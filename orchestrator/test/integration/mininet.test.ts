@@ -7,13 +7,13 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chainTopologyYaml } from '../../bench/chain.js';
-import { attach, down, listLabs, up } from '../../lab/lab.js';
+import { attach, listLabs, up } from '../../lab/lab.js';
 import { reachability } from '../../lab/reachability.js';
 import { packageRoot } from '../../paths.js';
 import { MininetSubstrate, NODE_OBJECT, SANDBOX_OBJECT } from '../../substrate/mininet/mininet.js';
 import { registerSubstrate } from '../../substrate/registry.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
-import { labNetnsInodes, labProcesses, netnsStillHeld, removeDir, requireSubstrate, rootLinks, tempStateDir, testName, testTopology, type NetnsFootprint } from '../helpers.js';
+import { cleanStateDir, labNetnsInodes, labProcesses, type NetnsFootprint, netnsStillHeld, requireSubstrate, rootLinks, tempStateDir, testName, testTopology } from '../helpers.js';
 
 const bin = join(packageRoot, 'orchestrator', 'cli', 'bin.js');
 const distLab = join(packageRoot, 'dist', 'orchestrator', 'lab', 'lab.js');
@@ -84,10 +84,7 @@ describe('@root the Mininet substrate', function () {
     stateDir = tempStateDir();
     linksBefore = rootLinks();
   });
-  afterEach(async () => {
-    for (const l of listLabs(stateDir)) await down(l.name, stateDir);
-    removeDir(stateDir);
-  });
+  afterEach(() => cleanStateDir(stateDir));
 
   it('speaks its protocol: info, cmd (input, env, exit codes), popen/poll/stop, errors', async () => {
     const sub = new MininetSubstrate({ switch: 'lxbr' });

@@ -21,7 +21,7 @@ import { metricValues } from '../../report/metrics.js';
 import { writeReports } from '../../report/reporter.js';
 import { analyzeRun, streamInput, type RunInput, type TrialInput } from '../../report/run.js';
 import { parseTopology } from '../../topology/load.js';
-import { labNamespaces, labProcesses, removeDir, requireRoot, tempStateDir } from '../helpers.js';
+import { cleanStateDir, keepRunDirIfFailed, labNamespaces, labProcesses, requireRoot, tempStateDir } from '../helpers.js';
 
 const TOPOLOGY = `
 name: probe-cut
@@ -75,10 +75,9 @@ describe('@root probe stream across a lab with a 200 ms link cut', function () {
     runDir = tempStateDir();
     mkdirSync(join(runDir, 'raw'));
   });
-  afterEach(function () {
-    removeDir(stateDir);
-    if (this.currentTest?.state === 'failed') console.log(`      run directory kept for inspection: ${runDir}`);
-    else removeDir(runDir);
+  afterEach(async function () {
+    await cleanStateDir(stateDir);
+    keepRunDirIfFailed(this, runDir);
   });
 
   it(`measures the gap within ±${TOLERANCE_MS} ms of the cut in both directions, ${TRIALS} times, and reports it`, async () => {

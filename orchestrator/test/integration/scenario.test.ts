@@ -6,11 +6,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { down, listLabs, up } from '../../lab/lab.js';
+import { listLabs, up } from '../../lab/lab.js';
 import { driverFor } from '../../migration/driver.js';
 import { packageRoot } from '../../paths.js';
 import { parseTopology } from '../../topology/load.js';
-import { labNamespaces, labProcesses, removeDir, requireRoot, tempStateDir, testName } from '../helpers.js';
+import { cleanStateDir, keepRunDirIfFailed, labNamespaces, labProcesses, requireRoot, tempStateDir, testName } from '../helpers.js';
 
 const bin = join(packageRoot, 'orchestrator', 'cli', 'bin.js');
 const scenario = (f: string) => join(packageRoot, 'topologies', 'scenarios', f);
@@ -57,10 +57,8 @@ describe('@root warplab run', function () {
     out = tempStateDir();
   });
   afterEach(async function () {
-    for (const l of listLabs(stateDir)) await down(l.name, stateDir);
-    removeDir(stateDir);
-    if (this.currentTest?.state === 'failed') console.log(`      run directory kept: ${out}`);
-    else removeDir(out);
+    await cleanStateDir(stateDir);
+    keepRunDirIfFailed(this, out);
   });
 
   /** `warplab run FILE --json …` → exit status and the summary it printed. */

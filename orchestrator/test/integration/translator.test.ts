@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { down, listLabs, up, type StartedLab } from '../../lab/lab.js';
+import { up, type StartedLab } from '../../lab/lab.js';
 import { reachability } from '../../lab/reachability.js';
 import { packageRoot } from '../../paths.js';
 import { analyzeStream } from '../../probe/analysis.js';
@@ -13,7 +13,7 @@ import { startProbeStream } from '../../probe/stream.js';
 import { switchPage, translatorStatus } from '../../translator/control.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
 import type { Topology } from '../../topology/model.js';
-import { labNamespaces, labNetnsInodes, labProcesses, netnsStillHeld, removeDir, requireSubstrate, tempStateDir, testSubstrates, testTopology } from '../helpers.js';
+import { cleanStateDir, labNamespaces, labNetnsInodes, labProcesses, netnsStillHeld, requireSubstrate, tempStateDir, testSubstrates, testTopology } from '../helpers.js';
 
 const topo = async (f: string) => testTopology(await loadTopologyFile(join(packageRoot, 'topologies', f)));
 
@@ -58,10 +58,7 @@ for (const backend of ['ebpf', 'nftables'] as const) {
       await requireSubstrate(this, substrate);
     });
     beforeEach(() => (stateDir = tempStateDir()));
-    afterEach(async () => {
-      for (const l of listLabs(stateDir)) await down(l.name, stateDir);
-      removeDir(stateDir);
-    });
+    afterEach(() => cleanStateDir(stateDir));
 
     it('ICN Fig. 3: twice NAT on the WAN, original addresses at the sites', async () => {
       await using lab = await up(withBackend(await topo('icn2011-fig3-intranet.yaml'), backend), opts());
