@@ -37,15 +37,20 @@ works() {
 dumps_udp() {
   local img pid ok=1 i
   img=$(mktemp -d)
-  bash -c 'exec 3<>/dev/udp/127.0.0.1/9 && exec sleep 30' </dev/null >/dev/null 2>&1 &
+  # Its own session and no inherited fds: CI may run us in a PID namespace whose session
+  # leader lies outside it, or hand us fds from another mount namespace, and CRIU refuses
+  # to dump either. setsid does not fork here (a script's job leads no process group).
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  setsid bash -c 'for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null
+    exec 3<>/dev/udp/127.0.0.1/9 && exec sleep 30' </dev/null >/dev/null 2>&1 &
   pid=$!
   disown "$pid" # no "Killed" job notice when the dump ends it
   for i in $(seq 100); do # until bash has exec'd sleep with the socket open
     [ "$(cat /proc/$pid/comm 2>/dev/null)" = sleep ] && break
     sleep 0.01
   done
-  # The dump kills the process when it succeeds; --shell-job: its session is ours.
-  "$1" dump -t "$pid" -D "$img" --shell-job -o dump.log >/dev/null 2>&1 && ok=0
+  # The dump kills the process when it succeeds.
+  "$1" dump -t "$pid" -D "$img" -o dump.log >/dev/null 2>&1 && ok=0
   [ $ok -eq 0 ] || { kill "$pid" 2>/dev/null; mkdir -p "$WORK"; cp "$img/dump.log" "$WORK/probe-dump.log" 2>/dev/null || true; }
   rm -rf "$img"
   return $ok
