@@ -20,19 +20,13 @@ extern int libbpf_quiet; /* > 0: drop libbpf's messages (expected errors) */
 /* ---- rules ---- */
 enum rule_kind { RULE_PASS, RULE_MAP };
 
-struct step {
-	uint8_t op; /* enum xlate_op */
-	uint8_t shift;
-	uint32_t mul, add;
-};
-
 struct rule {
 	uint32_t lan;  /* host byte order, host bits zero */
 	uint32_t wan;  /* = lan for RULE_PASS */
 	uint8_t plen;  /* same on both sides */
 	uint8_t kind;  /* enum rule_kind */
 	uint8_t nfwd, ninv;
-	struct step fwd[XLATE_MAX_STEPS], inv[XLATE_MAX_STEPS];
+	struct xlate_step fwd[XLATE_MAX_STEPS], inv[XLATE_MAX_STEPS];
 	char *text; /* canonical rule line */
 	/* ruleset links */
 	struct rule *prev, *next, *lan_chain, *wan_chain;
@@ -54,7 +48,7 @@ struct rule *rule_parse(const char *line, char *err, size_t errlen);
 /* Parses a CIDR: "a.b.c.d/n" or "a.b.c.d" (= /32). Host bits must be zero. */
 int parse_cidr(const char *s, uint32_t *addr, uint8_t *plen, char *err, size_t errlen);
 void rule_free(struct rule *r);
-uint32_t steps_apply(const struct step *s, unsigned n, uint32_t h, unsigned bits);
+uint32_t steps_apply(const struct xlate_step *s, unsigned n, uint32_t h, unsigned bits);
 /* The BPF map value for the LAN side (from_lan = true) or the WAN side. */
 void rule_to_page(const struct rule *r, bool from_lan, struct xlate_page *out);
 

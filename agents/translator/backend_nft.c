@@ -184,7 +184,7 @@ static void rewrite(struct sb *b, const char *field, const struct rule *r, bool 
 		return;
 	unsigned bits = rule_bits(r);
 	uint32_t from = from_lan ? r->lan : r->wan, to = from_lan ? r->wan : r->lan;
-	const struct step *st = from_lan ? r->fwd : r->inv;
+	const struct xlate_step *st = from_lan ? r->fwd : r->inv;
 	unsigned n = from_lan ? r->nfwd : r->ninv;
 	char a[20], m[20];
 	if (n == 0) {

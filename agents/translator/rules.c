@@ -21,8 +21,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static uint64_t mask_of(unsigned bits) { return bits >= 32 ? 0xffffffffull : ((1ull << bits) - 1); }
-
 int parse_cidr(const char *s, uint32_t *addr, uint8_t *plen, char *err, size_t errlen)
 {
 	char buf[64];
@@ -43,7 +41,7 @@ int parse_cidr(const char *s, uint32_t *addr, uint8_t *plen, char *err, size_t e
 	if (inet_pton(AF_INET, buf, &a) != 1)
 		return fail(err, errlen, "bad IPv4 address in \"%s\"", s);
 	uint32_t h = ntohl(a.s_addr);
-	if (h & (uint32_t)mask_of(32 - (unsigned)len))
+	if (h & (uint32_t)xlate_mask(32 - (unsigned)len))
 		return fail(err, errlen, "prefix \"%s\" has host bits set", s);
 	*addr = h;
 	*plen = (uint8_t)len;
@@ -69,7 +67,7 @@ static int parse_u32(const char *s, uint32_t *out)
 }
 
 /* "affine:MUL:ADD" | "xorshift:S" | "xorshift-inv:S" */
-static int parse_step(const char *tok, unsigned bits, struct step *st, char *err, size_t errlen)
+static int parse_step(const char *tok, unsigned bits, struct xlate_step *st, char *err, size_t errlen)
 {
 	char buf[96];
 	if (strlen(tok) >= sizeof buf)
@@ -105,35 +103,15 @@ static int parse_step(const char *tok, unsigned bits, struct step *st, char *err
 	return fail(err, errlen, "unknown step \"%s\" (expected affine:MUL:ADD, xorshift:S or xorshift-inv:S)", tok);
 }
 
-/* Same arithmetic as map_host() in xlate.bpf.c. */
-uint32_t steps_apply(const struct step *s, unsigned n, uint32_t h, unsigned bits)
+uint32_t steps_apply(const struct xlate_step *s, unsigned n, uint32_t h, unsigned bits)
 {
-	uint64_t mask = mask_of(bits), x = h & mask;
-	for (unsigned i = 0; i < n; i++) {
-		unsigned sh = s[i].shift;
-		switch (s[i].op) {
-		case XOP_AFFINE:
-			x = (x * (uint64_t)s[i].mul + s[i].add) & mask;
-			break;
-		case XOP_XORSHIFT:
-			if (sh > 0 && sh < 32)
-				x ^= x >> sh;
-			break;
-		case XOP_XORSHIFT_INV:
-			if (sh == 0)
-				break;
-			for (int r = 0; r < 5; r++) {
-				if (sh < 32)
-					x ^= x >> sh;
-				sh <<= 1;
-			}
-			break;
-		}
-	}
+	uint64_t mask = xlate_mask(bits), x = h & mask;
+	for (unsigned i = 0; i < n; i++)
+		x = xlate_step_apply(&s[i], x, mask);
 	return (uint32_t)(x & mask);
 }
 
-static void fmt_steps(char **p, char *end, const struct step *s, unsigned n)
+static void fmt_steps(char **p, char *end, const struct xlate_step *s, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		int w = 0;
@@ -267,7 +245,7 @@ struct rule *rule_parse(const char *line, char *err, size_t errlen)
 					slash = true;
 					continue;
 				}
-				struct step *list = slash ? r->inv : r->fwd;
+				struct xlate_step *list = slash ? r->inv : r->fwd;
 				uint8_t *cnt = slash ? &r->ninv : &r->nfwd;
 				if (*cnt == XLATE_MAX_STEPS) {
 					fail(err, errlen, "more than %d steps in one direction", XLATE_MAX_STEPS);
@@ -320,15 +298,10 @@ void rule_to_page(const struct rule *r, bool from_lan, struct xlate_page *out)
 		return;
 	}
 	out->to_base = htonl(from_lan ? r->wan : r->lan);
-	const struct step *s = from_lan ? r->fwd : r->inv;
+	const struct xlate_step *s = from_lan ? r->fwd : r->inv;
 	unsigned n = from_lan ? r->nfwd : r->ninv;
 	out->nsteps = (uint8_t)n;
-	for (unsigned i = 0; i < n; i++) {
-		out->steps[i].op = s[i].op;
-		out->steps[i].shift = s[i].shift;
-		out->steps[i].mul = s[i].mul;
-		out->steps[i].add = s[i].add;
-	}
+	memcpy(out->steps, s, n * sizeof *s);
 }
 
 /* ---- rule set: insertion-ordered list + two chained hash tables ---- */

@@ -72,7 +72,7 @@ static __always_inline void count(__u32 which)
 
 static __always_inline __u32 map_host(const struct xlate_page *p, __u32 h)
 {
-	__u64 mask = p->bits >= 32 ? 0xffffffffULL : ((1ULL << p->bits) - 1);
+	__u64 mask = xlate_mask(p->bits);
 	__u64 x = h & mask;
 	__u32 n = p->nsteps;
 
@@ -80,29 +80,7 @@ static __always_inline __u32 map_host(const struct xlate_page *p, __u32 h)
 	for (int i = 0; i < XLATE_MAX_STEPS; i++) {
 		if (i >= n)
 			break;
-		const struct xlate_step *s = &p->steps[i];
-		__u32 sh = s->shift;
-		switch (s->op) {
-		case XOP_AFFINE:
-			x = (x * (__u64)s->mul + s->add) & mask;
-			break;
-		case XOP_XORSHIFT:
-			if (sh > 0 && sh < 32)
-				x ^= x >> sh;
-			break;
-		case XOP_XORSHIFT_INV:
-			if (sh == 0)
-				break;
-#pragma unroll
-			for (int r = 0; r < 5; r++) {
-				if (sh < 32)
-					x ^= x >> sh;
-				sh <<= 1;
-			}
-			break;
-		default:
-			break;
-		}
+		x = xlate_step_apply(&p->steps[i], x, mask);
 	}
 	return (__u32)(x & mask);
 }
@@ -113,8 +91,7 @@ static __always_inline __u32 translate(const struct xlate_page *p, __u32 addr)
 	if (p->flags & XLATE_F_PASS)
 		return addr;
 	__u32 host = bpf_ntohl(addr);
-	__u32 hmask = p->bits >= 32 ? 0xffffffffu : ((1u << p->bits) - 1);
-	return bpf_htonl(bpf_ntohl(p->to_base) | map_host(p, host & hmask));
+	return bpf_htonl(bpf_ntohl(p->to_base) | map_host(p, host & (__u32)xlate_mask(p->bits)));
 }
 
 static __always_inline int rewrite(struct __sk_buff *skb, __u32 off, __u32 from, __u32 to, __u32 l4_off,

@@ -75,4 +75,29 @@ enum xlate_counter {
 	XC_MAX = 8,
 };
 
+/* 2^bits - 1: the host part of a page. */
+static inline __attribute__((always_inline)) __u64 xlate_mask(__u32 bits)
+{
+	return bits >= 32 ? 0xffffffffULL : ((1ULL << bits) - 1);
+}
+
+/* One step of the host-part mapping above, on x <= mask. The TC program and the agent's
+ * nftables backend both call it, so that the two backends translate alike. */
+static inline __attribute__((always_inline)) __u64 xlate_step_apply(const struct xlate_step *s, __u64 x, __u64 mask)
+{
+	__u32 sh = s->shift;
+	switch (s->op) {
+	case XOP_AFFINE:
+		return (x * (__u64)s->mul + s->add) & mask;
+	case XOP_XORSHIFT:
+		return sh > 0 && sh < 32 ? x ^ (x >> sh) : x;
+	case XOP_XORSHIFT_INV:
+		for (int r = 0; r < 5 && sh > 0 && sh < 32; r++, sh <<= 1)
+			x ^= x >> sh;
+		return x;
+	default:
+		return x;
+	}
+}
+
 #endif
