@@ -84,43 +84,27 @@ def my_host_pid():
     return int(os.readlink('self', dir_fd=HOST_PROC))
 
 
-def nspid_pair(host_pid):
-    """(host PID, PID in the innermost namespace) of a host process, or None."""
-    try:
-        for line in host_read('%d/status' % host_pid).splitlines():
-            if line.startswith('NSpid:'):
-                pids = [int(p) for p in line.split()[1:]]
-                return pids[0], pids[-1]
-    except OSError:
-        return None
-    return None
-
-
 def host_pids(wanted):
-    """Maps sandbox PIDs to host PIDs: through our threads' children lists when the kernel
-    has them, else by scanning the host's /proc."""
+    """Maps sandbox PIDs to host PIDs. Only processes in our own PID namespace count: NSpid's
+    last entry alone would also match a host process whose PID equals a sandbox PID."""
     wanted = set(wanted)
     found = {}
-    me = my_host_pid()
+    mine = os.readlink('/proc/self/ns/pid')
+    dfd = os.open('.', os.O_RDONLY | os.O_DIRECTORY, dir_fd=HOST_PROC)
     try:
-        candidates = []
-        for tid in os.listdir(os.open('%d/task' % me, os.O_RDONLY | os.O_DIRECTORY, dir_fd=HOST_PROC)):
-            candidates += [int(p) for p in host_read('%d/task/%s/children' % (me, tid)).split()]
-    except OSError:
-        candidates = []
-    for candidates_round in (candidates, None):
-        if candidates_round is None:
-            if wanted <= set(found):
-                break
-            dfd = os.open('.', os.O_RDONLY | os.O_DIRECTORY, dir_fd=HOST_PROC)
-            try:
-                candidates_round = [int(p) for p in os.listdir(dfd) if p.isdigit()]
-            finally:
-                os.close(dfd)
-        for h in candidates_round:
-            pair = nspid_pair(h)
-            if pair and pair[1] in wanted and pair[1] not in found:
-                found[pair[1]] = pair[0]
+        entries = [d for d in os.listdir(dfd) if d.isdigit()]
+    finally:
+        os.close(dfd)
+    for d in entries:
+        try:
+            if os.readlink('%s/ns/pid' % d, dir_fd=HOST_PROC) != mine:
+                continue
+            status = host_read('%s/status' % d)
+        except OSError:
+            continue  # exited meanwhile, or not ours to read
+        pids = [int(p) for line in status.splitlines() if line.startswith('NSpid:') for p in line.split()[1:]]
+        if pids and pids[-1] in wanted:
+            found[pids[-1]] = pids[0]
     missing = wanted - set(found)
     if missing:
         raise RuntimeError('cannot find the host PIDs of sandbox processes %s' % sorted(missing))
