@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Provides a CRIU >= 4.1 that passes `criu check` (container checkpoint/restore), as root,
+# Provides a CRIU >= 4.1 that can checkpoint a process here (container workloads), as root,
 # idempotently. Debian 12's criu 3.17 fails on recent kernels (the [vvar_vclock] vDSO
 # mapping, fixed in CRIU 4.1), so unless the distro criu works we build the one from
 # Debian trixie's source archive (no other source is reachable) in a cache folder.
-# The working binary is linked as $CACHE/bin/criu, whose folder dockerd gets first on its
-# PATH; that path is the last line printed on stdout. A second run takes a second or two.
+# The working CRIU is $CACHE/bin/criu, whose folder dockerd gets first on its PATH; that
+# path is the last line printed on stdout. A second run takes a second or two.
+# CRIU is optional: when none works, the reason goes to $CACHE/criu.unavailable (one line,
+# read by `warplab up` and the tests) and the exit status is 3; setup goes on without it.
 # Build deps come from ci/setup.sh's PACKAGES. Override the cache with WARPLAB_CACHE.
 set -euo pipefail
 
 CACHE=${WARPLAB_CACHE:-/var/cache/warplab}
 WORK=$CACHE/criu
 LINK=$CACHE/bin/criu
+UNAVAILABLE=$CACHE/criu.unavailable
 MIN=4.1
 SRC_LIST=/etc/apt/sources.list.d/warplab-criu-src.sources
 
@@ -24,14 +27,20 @@ log() { echo "criu: $*" >&2; }
 # "Version: 4.1.1" → 4.1.1; empty when the binary does not run.
 version_of() { "$1" --version 2>/dev/null | awk '/^Version:/ {print $2; exit}'; }
 
-# True when $1 is recent enough, `criu check` passes and it can dump a process that holds
-# a UDP socket: `criu check` alone passes on Linux >= 6.16, where CRIU 4.1 fails to dump
-# any inet socket (getsockopt SO_PASSCRED/SO_PASSSEC now answers EOPNOTSUPP for them).
-works() {
+# How $1 can dump a process that holds a UDP socket here: prints "plain", or "no-hw-breakpoints"
+# when it only works with CRIU_FAULT=130; fails when it cannot. `criu check` alone passes on
+# Linux >= 6.16, where CRIU 4.1 fails to dump any inet socket (getsockopt SO_PASSCRED/
+# SO_PASSSEC now answers EOPNOTSUPP for them). Some hypervisors (PVM) never fire ptrace
+# hardware breakpoints: the parasite's last trap is then missed, the target runs on and the
+# dump fails with "Task N is in unexpected state: 0 / Task exited with 0 / Can't stop daemon
+# in parasite". CRIU_FAULT=130 (FI_NO_BREAKPOINTS) makes CRIU trace syscalls instead.
+dump_mode() {
   local v
   v=$(version_of "$1")
-  [ -n "$v" ] && dpkg --compare-versions "$v" ge "$MIN" && "$1" check >/dev/null 2>&1 &&
-    dumps_udp "$1"
+  [ -n "$v" ] && dpkg --compare-versions "$v" ge "$MIN" && "$1" check >/dev/null 2>&1 || return 1
+  if dumps_udp "$1"; then echo plain
+  elif CRIU_FAULT=130 dumps_udp "$1"; then echo no-hw-breakpoints
+  else return 1; fi
 }
 
 dumps_udp() {
@@ -42,37 +51,62 @@ dumps_udp() {
   # to dump either. setsid does not fork here (a script's job leads no process group).
   # shellcheck disable=SC2016 # expanded by the inner bash
   setsid bash -c 'for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null
-    exec 3<>/dev/udp/127.0.0.1/9 && exec sleep 30' </dev/null >/dev/null 2>&1 &
+    exec 3<>/dev/udp/127.0.0.1/9 && exec sleep 5' </dev/null >/dev/null 2>&1 &
   pid=$!
   disown "$pid" # no "Killed" job notice when the dump ends it
   for i in $(seq 100); do # until bash has exec'd sleep with the socket open
     [ "$(cat /proc/$pid/comm 2>/dev/null)" = sleep ] && break
     sleep 0.01
   done
-  # The dump kills the process when it succeeds.
+  # The dump kills the process when it succeeds; when the parasite's trap is missed, the
+  # target runs on and the dump fails once its sleep ends (hence 5 s, not longer).
   "$1" dump -t "$pid" -D "$img" -o dump.log >/dev/null 2>&1 && ok=0
   [ $ok -eq 0 ] || { kill "$pid" 2>/dev/null; mkdir -p "$WORK"; cp "$img/dump.log" "$WORK/probe-dump.log" 2>/dev/null || true; }
   rm -rf "$img"
   return $ok
 }
 
+# $1: the criu binary; $2: its dump mode. Without hardware breakpoints the link is a
+# two-line wrapper, so that runc (through dockerd's PATH) runs CRIU the same way.
 publish() {
   mkdir -p "$(dirname "$LINK")"
-  [ "$(readlink "$LINK" 2>/dev/null)" = "$1" ] || ln -sfn "$1" "$LINK"
-  log "using $1 ($(version_of "$1"))"
+  rm -f "$LINK" "$UNAVAILABLE"
+  if [ "$2" = plain ]; then
+    ln -s "$1" "$LINK"
+    log "using $1 ($(version_of "$1"))"
+  else
+    printf '#!/bin/sh\n# warplab ci/criu.sh: ptrace hardware breakpoints do not fire on this machine\nCRIU_FAULT=130 exec %s "$@"\n' "$1" >"$LINK"
+    chmod 755 "$LINK"
+    log "using $1 ($(version_of "$1")) with CRIU_FAULT=130: ptrace hardware breakpoints do not fire on this machine (e.g. a PVM guest), so CRIU traces syscalls instead"
+  fi
   echo "$LINK"
   exit 0
 }
 
+# No CRIU can checkpoint here: say why once, for `warplab up` and the tests, and go on.
+unavailable() {
+  mkdir -p "$CACHE"
+  rm -f "$LINK"
+  echo "$*" >"$UNAVAILABLE"
+  log "unavailable: $*"
+  exit 3
+}
+trap 'unavailable "ci/criu.sh failed at line $LINENO (see $WORK/build.log)"' ERR
+
+try() { # a candidate binary: publish it if it dumps here
+  local mode
+  if mode=$(dump_mode "$1"); then publish "$1" "$mode"; fi
+}
+
 # 1. What an earlier run (or the distro) already provides.
-if [ -e "$LINK" ] && works "$LINK"; then publish "$(readlink -f "$LINK")"; fi
+[ -x "$LINK" ] && "$LINK" --version >/dev/null 2>&1 && dumps_udp "$LINK" && { log "using $LINK"; rm -f "$UNAVAILABLE"; echo "$LINK"; exit 0; }
 distro=$(command -v criu || true)
-if [ -n "$distro" ] && works "$distro"; then publish "$distro"; fi
+[ -z "$distro" ] || try "$distro"
 [ -z "$distro" ] || log "distro $distro ($(version_of "$distro")) is older than $MIN, fails 'criu check' or a test dump: building one"
 
 # 2. A build already in the cache (e.g. the link was removed).
 for b in "$WORK"/criu-*/criu/criu; do
-  if [ -x "$b" ] && works "$b"; then publish "$b"; fi
+  [ ! -x "$b" ] || try "$b"
 done
 
 # Our own fix for CRIU 4.1 on Linux >= 6.16 (upstream fixed it after 4.1.1, criu#2705):
@@ -146,7 +180,7 @@ if ! have_orig; then
   # apt's own downloader fetch and verify just that file.
   read -r uri file hash < <(apt-get source -qq --print-uris criu/trixie 2>/dev/null |
     awk '$2 ~ /\.orig\.tar\./ {gsub("\047", "", $1); print $1, $2, $4; exit}') || true
-  [ -n "${uri:-}" ] || { log "no criu source in trixie's index (see $SRC_LIST)"; exit 1; }
+  [ -n "${uri:-}" ] || unavailable "no criu source in Debian trixie's index (see $SRC_LIST)"
   /usr/lib/apt/apt-helper -qq -o APT::Sandbox::User=root download-file "$uri" .download "$hash" >&2
   mv .download "$file"
 fi
@@ -169,13 +203,9 @@ log "building criu $version in $dir"
 start=$SECONDS
 make -C "$dir" -j"$(nproc)" criu >"$WORK/build.log" 2>&1 || {
   tail -n 30 "$WORK/build.log" >&2
-  log "build failed: see $WORK/build.log"
-  exit 1
+  unavailable "building CRIU $version failed (see $WORK/build.log)"
 }
 log "built in $((SECONDS - start)) s"
-if ! works "$dir/criu/criu"; then
-  "$dir/criu/criu" check >&2 || true
-  log "$dir/criu/criu was built but 'criu check' or a test dump fails on this kernel (see $WORK/probe-dump.log)"
-  exit 1
-fi
-publish "$dir/criu/criu"
+try "$dir/criu/criu"
+"$dir/criu/criu" check >&2 || true
+unavailable "CRIU $version cannot checkpoint a process on this machine, not even with CRIU_FAULT=130: $(grep -m1 Error "$WORK/probe-dump.log" 2>/dev/null || echo 'criu check fails') (log: $WORK/probe-dump.log)"

@@ -46,5 +46,9 @@ else
   npm run --silent build
 fi
 make -s -C agents
-bash ci/criu.sh >/dev/null  # CRIU >= 4.1 for container checkpoints: built once, then cached
+# CRIU >= 4.1 for container checkpoints: built once, then cached. Optional: without it,
+# container workloads are unavailable (ci/criu.sh says why) and everything else works.
+if ! bash ci/criu.sh >/dev/null; then
+  echo "setup: container workloads unavailable: CRIU cannot checkpoint on this machine: $(cat "${WARPLAB_CACHE:-/var/cache/warplab}/criu.unavailable" 2>/dev/null || echo 'ci/criu.sh failed')"
+fi
 echo "setup: done ($(node orchestrator/cli/bin.js --version))"

@@ -1,7 +1,7 @@
 // The criu driver: container workloads on a per-lab Docker engine. Each container lives in
 // a holder whose network namespace warplab plumbs into the hypervisor's bridge; a move is a
 // CRIU checkpoint, the destination holder's port coming up, and a restore into that holder.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Interrupted, MigrationError, ReadinessTimeout } from '../../errors.js';
@@ -15,6 +15,7 @@ import {
   attachEngine,
   CheckpointError,
   createHolder,
+  CRIU_UNAVAILABLE,
   DEFAULT_CRIU,
   dockerMessage,
   inHolder,
@@ -61,7 +62,8 @@ export class CriuDriver implements MigrationDriver {
     const out: string[] = [];
     const has = (cmd: string) => hasCommand(new LocalShell(), cmd);
     if (!(await has('dockerd'))) out.push('dockerd is missing: apt-get install docker.io containerd runc (or run bash ci/setup.sh)');
-    if (!existsSync(DEFAULT_CRIU)) out.push(`no working CRIU at ${DEFAULT_CRIU}: run bash ci/criu.sh (builds CRIU >= 4.1)`);
+    if (existsSync(CRIU_UNAVAILABLE)) out.push(`container workloads: CRIU cannot checkpoint on this machine: ${readFileSync(CRIU_UNAVAILABLE, 'utf8').trim()}`);
+    else if (!existsSync(DEFAULT_CRIU)) out.push(`no working CRIU at ${DEFAULT_CRIU}: run bash ci/criu.sh (builds CRIU >= 4.1)`);
     if (!existsSync(workloadRootfs)) out.push(`${workloadRootfs} is not built: run bash ci/setup.sh`);
     if (!(await has('busybox'))) out.push('busybox is missing (it sends the restored container\'s gratuitous ARP): apt-get install busybox-static');
     return out;

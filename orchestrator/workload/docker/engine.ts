@@ -17,6 +17,8 @@ import { reapShims } from './teardown.js';
 
 /** Where ci/criu.sh links the CRIU that works on this machine. */
 export const DEFAULT_CRIU = '/var/cache/warplab/bin/criu';
+/** Where ci/criu.sh says, in one line, why no CRIU can checkpoint on this machine. */
+export const CRIU_UNAVAILABLE = '/var/cache/warplab/criu.unavailable';
 
 export interface DockerEngine extends AsyncDisposable {
   readonly docker: Dockerode;
