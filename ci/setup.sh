@@ -40,6 +40,25 @@ else
   echo "setup: system packages present"
 fi
 
+# QEMU >= 9.0: before it, TCG live migration loses guest memory writes (a moved VM can crash;
+# see TCG_MIGRATION_MIN_QEMU in orchestrator/workload/vm.ts). Debian 12 has 7.2; its
+# bookworm-backports has a fixed one. Optional like CRIU: on failure, say so and go on.
+qemu_version() { qemu-system-x86_64 --version 2>/dev/null | sed -nE '1s/.*version ([0-9]+\.[0-9]+).*/\1/p'; }
+BACKPORTS=/etc/apt/sources.list.d/warplab-backports.sources
+if ! dpkg --compare-versions "$(qemu_version)" ge 9.0; then
+  if [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = bookworm ]; then
+    echo "setup: QEMU $(qemu_version) loses guest writes when it live-migrates under TCG: installing QEMU from bookworm-backports"
+    printf '%s\n' '# Written by warplab ci/setup.sh: QEMU >= 9.0 (TCG live migration loses guest writes before 9.0).' \
+      'Types: deb' 'URIs: http://deb.debian.org/debian' 'Suites: bookworm-backports' 'Components: main' \
+      'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' >"$BACKPORTS"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      -t bookworm-backports qemu-system-x86 qemu-utils >/dev/null; } ||
+      echo "setup: QEMU from bookworm-backports could not be installed"
+  fi
+  dpkg --compare-versions "$(qemu_version)" ge 9.0 ||
+    echo "setup: VM workloads unavailable without KVM: QEMU $(qemu_version) loses guest writes when it live-migrates under TCG (fixed in 9.0)"
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 else

@@ -43,8 +43,8 @@ export interface MigrationDriver {
   readonly kind: WorkloadKind;
   /** What the workload sends first when it resumes at the destination. */
   readonly announce: Announcement;
-  /** What this machine lacks to run the driver, one sentence each. */
-  missing(): Promise<string[]>;
+  /** What this machine lacks to run these workloads of the driver's kind, one sentence each. */
+  missing(workloads: readonly WorkloadSpec[]): Promise<string[]>;
   /** Starts the workload on `on` and waits until its app runs. */
   start(ctx: DriverContext, on: string): Promise<WorkloadRecord>;
   prepare(ctx: DriverContext, from: WorkloadRecord, to: string): Promise<Prepared>;

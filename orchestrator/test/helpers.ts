@@ -10,6 +10,8 @@ import { down, listLabs } from '../lab/lab.js';
 import type { LabState } from '../lab/state.js';
 import { getSubstrate, substrateNames } from '../substrate/registry.js';
 import { parseTopology } from '../topology/load.js';
+import type { Topology } from '../topology/model.js';
+import { workloadsMissing } from '../workload/start.js';
 
 export const fixtures = join(packageRoot, 'orchestrator', 'test', 'fixtures');
 export const shippedTopologies = readdirSync(join(packageRoot, 'topologies'))
@@ -24,6 +26,15 @@ export function isRoot(): boolean {
 export function requireRoot(ctx: Context): void {
   if (!isRoot()) {
     console.log('      (skipped: needs root to create network namespaces; run the tests as root)');
+    ctx.skip();
+  }
+}
+
+/** Skips a test, saying why, where this machine cannot run the topology's workloads. */
+export async function requireWorkloads(ctx: Context, t: Topology): Promise<void> {
+  const missing = await workloadsMissing(t);
+  if (missing.length) {
+    console.log(`      (skipped: ${missing.join('; ')})`);
     ctx.skip();
   }
 }

@@ -22,7 +22,7 @@ export async function stopWorkloadEngines(labPath: string): Promise<string[]> {
 /** What this machine lacks for the topology's workloads. */
 export async function workloadsMissing(t: Topology): Promise<string[]> {
   const kinds = [...new Set(t.workloads.map((w) => w.kind))];
-  return (await Promise.all(kinds.map((k) => driverFor(k).missing()))).flat();
+  return (await Promise.all(kinds.map((k) => driverFor(k).missing(t.workloads.filter((w) => w.kind === k))))).flat();
 }
 
 export async function startWorkloads(lab: StartedLab, o: { signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void }): Promise<void> {

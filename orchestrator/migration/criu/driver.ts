@@ -9,7 +9,7 @@ import type { StartedLab } from '../../lab/lab.js';
 import type { WorkloadRecord } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
 import { hasCommand } from '../../shell/shell.js';
-import { nodeByName } from '../../topology/model.js';
+import { nodeByName, type WorkloadSpec } from '../../topology/model.js';
 import { workloadPort } from '../../topology/workloads.js';
 import {
   attachEngine,
@@ -58,7 +58,7 @@ export class CriuDriver implements MigrationDriver {
   readonly kind = 'container' as const;
   readonly announce = 'garp' as const;
 
-  async missing(): Promise<string[]> {
+  async missing(_workloads: readonly WorkloadSpec[]): Promise<string[]> {
     const out: string[] = [];
     const has = (cmd: string) => hasCommand(new LocalShell(), cmd);
     if (!(await has('dockerd'))) out.push('dockerd is missing: apt-get install docker.io containerd runc (or run bash ci/setup.sh)');

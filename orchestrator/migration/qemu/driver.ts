@@ -1,17 +1,17 @@
 // The qemu driver: the destination QEMU starts on the destination hypervisor with
 // `-incoming`, the source migrates to it over the migration network, QMP reports progress
 // and QEMU's own figures (downtime, total time, bytes).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Interrupted, MigrationError, ReadinessTimeout } from '../../errors.js';
 import { carriesMark, waitGone } from '../../lab/processes.js';
 import type { WorkloadRecord } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
-import { hasCommand, type BackgroundProcess } from '../../shell/shell.js';
-import { nodeByName } from '../../topology/model.js';
+import type { BackgroundProcess } from '../../shell/shell.js';
+import { nodeByName, type WorkloadSpec } from '../../topology/model.js';
 import { migrationAddress, workloadPort } from '../../topology/workloads.js';
 import { ensureBridge, ensureTap } from '../../workload/port.js';
-import { chooseAccel, guestInitrd, guestKernel, qemuArgv, vmFiles, type Accel } from '../../workload/vm.js';
+import { chooseAccel, guestInitrd, guestKernel, parseQemuVersion, qemuArgv, tcgMigrationSafe, TCG_MIGRATION_MIN_QEMU, vmFiles, type Accel } from '../../workload/vm.js';
 import type { DriverContext, DriverResult, MigrationDriver, Prepared } from '../driver.js';
 import { Qmp } from './qmp.js';
 
@@ -25,6 +25,16 @@ interface QemuPrepared extends Prepared {
   accel: Accel;
 }
 
+let qemuVersion: Promise<[number, number] | null> | undefined;
+/** The installed QEMU's version, asked once per process. */
+function installedQemu(): Promise<[number, number] | null> {
+  qemuVersion ??= new LocalShell()
+    .exec(['qemu-system-x86_64', '--version'], { check: false })
+    .then((r) => (r.exitCode === 0 ? parseQemuVersion(r.stdout) : null))
+    .catch(() => null);
+  return qemuVersion;
+}
+
 /** The tap of workload `w` on any hypervisor (same name everywhere: one per namespace). */
 function tapOf(ctx: DriverContext): string {
   return `wt${ctx.lab.topology.workloads.findIndex((x) => x.name === ctx.workload.name)}`;
@@ -35,9 +45,14 @@ export class QemuDriver implements MigrationDriver {
   readonly kind = 'vm' as const;
   readonly announce = 'rarp' as const;
 
-  async missing(): Promise<string[]> {
+  async missing(workloads: readonly WorkloadSpec[]): Promise<string[]> {
     const out: string[] = [];
-    if (!(await hasCommand(new LocalShell(), 'qemu-system-x86_64'))) out.push('qemu-system-x86_64 is missing: apt-get install qemu-system-x86 (or run bash ci/setup.sh)');
+    const version = await installedQemu();
+    if (!version) out.push('qemu-system-x86_64 is missing: apt-get install qemu-system-x86 (or run bash ci/setup.sh)');
+    else if (!tcgMigrationSafe(version)) {
+      const tcg = workloads.filter((w) => w.kind === 'vm' && chooseAccel(w.vm.accel) === 'tcg').map((w) => w.name);
+      if (tcg.length) out.push(`QEMU ${version.join('.')} loses guest memory writes when it live-migrates under TCG (${tcg.join(', ')} would run TCG here: no usable KVM): install QEMU >= ${TCG_MIGRATION_MIN_QEMU.join('.')} (bash ci/setup.sh takes it from bookworm-backports on Debian 12), or run on a machine with KVM`);
+    }
     for (const f of [guestKernel, guestInitrd]) if (!existsSync(f)) out.push(`${f} is not built: run bash ci/setup.sh (needs linux-image-amd64, busybox-static)`);
     return out;
   }
@@ -65,12 +80,14 @@ export class QemuDriver implements MigrationDriver {
 
   async start(ctx: DriverContext, on: string): Promise<WorkloadRecord> {
     ctx.onProgress?.({ phase: 'boot', detail: `${ctx.workload.name} on ${on}` });
+    // The console log is appended to: read only what this QEMU writes.
+    const offset = existsSync(vmFiles(ctx.dir, on).serial) ? statSync(vmFiles(ctx.dir, on).serial).size : 0;
     const { proc, qmp, accel, serial } = await this.spawnQemu(ctx, on);
     qmp.close();
     let exited = false;
     void proc.exited.then(() => (exited = true));
     for (const deadline = Date.now() + BOOT_TIMEOUT_MS; ; await sleep(50)) {
-      const text = existsSync(serial) ? readFileSync(serial, 'utf8') : '';
+      const text = existsSync(serial) ? readFileSync(serial).subarray(offset).toString('utf8') : '';
       if (text.includes('warplab-guest: ready')) break;
       if (ctx.signal?.aborted) throw new Interrupted(`interrupted while ${ctx.workload.name} was booting`);
       if (exited) throw new MigrationError(`QEMU for ${ctx.workload.name} on ${on} exited while booting; see ${ctx.dir}`);
@@ -130,6 +147,7 @@ export class QemuDriver implements MigrationDriver {
         placement: { on: dest.to, pid: dest.proc.pid, details: { accel: dest.accel } },
         figures: {
           accel: dest.accel,
+          qemu: (await installedQemu())?.join('.') ?? 'unknown',
           downtimeMs: info.downtime ?? NaN,
           totalTimeMs: info['total-time'] ?? NaN,
           setupTimeMs: info['setup-time'] ?? NaN,

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { attach, down, up, type StartedLab } from '../../lab/lab.js';
 import { MigrationError } from '../../errors.js';
-import { driverFor } from '../../migration/driver.js';
 import { engineDir } from '../../migration/criu/driver.js';
 import { attachEngine } from '../../workload/docker/index.js';
 import type { WorkloadKind } from '../../topology/model.js';
@@ -19,7 +18,7 @@ import { packageRoot } from '../../paths.js';
 import { translatorStatus } from '../../translator/control.js';
 import { loadTopologyFile } from '../../topology/load.js';
 import { startWorkloadStreams } from '../../workload/streams.js';
-import { cleanStateDir, keepRunDirIfFailed, labNamespaces, labProcesses, requireSubstrate, tempStateDir, testSubstrates, testTopology } from '../helpers.js';
+import { cleanStateDir, keepRunDirIfFailed, labNamespaces, labProcesses, requireSubstrate, requireWorkloads, tempStateDir, testSubstrates, testTopology } from '../helpers.js';
 
 const icoin = join(packageRoot, 'topologies', 'icoin2011-paging.yaml');
 
@@ -33,13 +32,7 @@ for (const substrate of testSubstrates()) describe(`@root live migration with ne
   /** Every lab of this suite: its test name (WARPLAB_TEST_TAG) on this substrate. */
   const start = <T extends Parameters<typeof up>[0]>(t: T) => up(testTopology(t), { stateDir, substrate });
   /** Skips a test, saying why, where this machine cannot run the driver. */
-  async function needs(ctx: Mocha.Context, kind: WorkloadKind): Promise<void> {
-    const missing = await driverFor(kind).missing();
-    if (missing.length) {
-      console.log(`      (skipped: ${missing.join('; ')})`);
-      ctx.skip();
-    }
-  }
+  const needs = async (ctx: Mocha.Context, kind: WorkloadKind) => requireWorkloads(ctx, await icoinWith(kind, 'icoin-needs'));
   beforeEach(() => {
     stateDir = tempStateDir();
     runDir = tempStateDir();

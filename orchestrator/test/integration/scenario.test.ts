@@ -7,10 +7,9 @@ import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { listLabs, up } from '../../lab/lab.js';
-import { driverFor } from '../../migration/driver.js';
 import { packageRoot } from '../../paths.js';
-import { parseTopology } from '../../topology/load.js';
-import { cleanStateDir, keepRunDirIfFailed, labNamespaces, labProcesses, requireRoot, tempStateDir, testName } from '../helpers.js';
+import { loadTopologyFile, parseTopology } from '../../topology/load.js';
+import { cleanStateDir, keepRunDirIfFailed, labNamespaces, labProcesses, requireRoot, requireWorkloads, tempStateDir, testName } from '../helpers.js';
 
 const bin = join(packageRoot, 'orchestrator', 'cli', 'bin.js');
 const scenario = (f: string) => join(packageRoot, 'topologies', 'scenarios', f);
@@ -44,6 +43,8 @@ nodes:
   b: {kind: host, interfaces: {eth0: {ipv4: 10.0.2.2/24}}}
 links: [a:eth0 -- r:eth0, r:eth1 -- l, b:eth0 -- l]
 `;
+
+const icoinTopology = join(packageRoot, 'topologies', 'icoin2011-paging.yaml');
 
 describe('@root warplab run', function () {
   this.timeout(300_000);
@@ -87,11 +88,7 @@ describe('@root warplab run', function () {
   for (const s of shipped) {
     it(`${s.file} (${s.repeat} trial${s.repeat > 1 ? 's' : ''}): exit 0, every threshold and check held, reports written, lab gone`, async function () {
       if (s.vm) {
-        const missing = await driverFor('vm').missing();
-        if (missing.length) {
-          console.log(`      (skipped: ${missing.join('; ')})`);
-          this.skip();
-        }
+        await requireWorkloads(this, await loadTopologyFile(icoinTopology));
       }
       const lab = testName(s.lab);
       const { status, summary, stderr } = runJson(scenario(s.file), ['--repeat', String(s.repeat), '--lab', lab]);
@@ -166,8 +163,7 @@ thresholds:
     { what: 'in a wait step', ready: (argv: string[]) => argv.some((a) => a.endsWith('udp-recv')), delayMs: 300 },
   ]) {
     it(`Ctrl-C ${when.what}: exit 130, lab, processes and state gone`, async function () {
-      const missing = await driverFor('vm').missing();
-      if (missing.length) this.skip();
+      await requireWorkloads(this, await loadTopologyFile(icoinTopology));
       const lab = testName('icoin-irq');
       const child = spawn(process.execPath, [bin, 'run', scenario('icoin2011-vm-migration.yaml'), '--repeat', '3', '--lab', lab, '--out', out, '--state-dir', stateDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';

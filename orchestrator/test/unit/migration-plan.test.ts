@@ -7,7 +7,7 @@ import { packageRoot } from '../../paths.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
 import { defaultMac } from '../../topology/workloads.js';
 import { appEnv, appSettings } from '../../workload/app.js';
-import { chooseAccel, kernelCmdline, qemuArgv } from '../../workload/vm.js';
+import { chooseAccel, kernelCmdline, parseQemuVersion, qemuArgv, tcgMigrationSafe } from '../../workload/vm.js';
 
 const topo = (f: string) => loadTopologyFile(join(packageRoot, 'topologies', f));
 
@@ -65,6 +65,16 @@ describe('VM command line', () => {
     assert.equal(chooseAccel('tcg', 'flags\t\t: vmx', true), 'tcg');
   });
 
+  it('TCG live migration needs QEMU >= 9.0: older ones lose guest stores', () => {
+    assert.deepEqual(parseQemuVersion('QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)\nCopyright'), [7, 2]);
+    assert.deepEqual(parseQemuVersion('QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2+deb13u1~bpo12+1)'), [10, 0]);
+    assert.equal(parseQemuVersion('bash: qemu-system-x86_64: command not found'), null);
+    assert.equal(tcgMigrationSafe([7, 2]), false);
+    assert.equal(tcgMigrationSafe([8, 2]), false);
+    assert.equal(tcgMigrationSafe([9, 0]), true);
+    assert.equal(tcgMigrationSafe([10, 0]), true);
+  });
+
   it('source and destination differ only by -incoming; the guest gets its settings on the kernel command line', async () => {
     const w = (await topo('icoin2011-paging.yaml')).workloads[0]!;
     const files = { qmp: '/l/vm-a/pdc-hv.qmp', serial: '/l/vm-a/pdc-hv.serial.log' };
@@ -74,7 +84,7 @@ describe('VM command line', () => {
     assert.ok(src.includes(`virtio-net-pci,netdev=n0,mac=${w.mac}`));
     assert.equal(w.mac, defaultMac('172.16.10.2/16'));
     assert.equal(w.mac, '52:54:00:10:0a:02');
-    assert.equal(kernelCmdline(w), 'console=ttyS0 quiet panic=-1 warplab.ip=172.16.10.2/16 warplab.gw=172.16.0.1 warplab.peer=10.3.0.10 warplab.send-port=5001 warplab.echo-port=5000 warplab.reflect-port=5002 warplab.interval-us=10000');
+    assert.equal(kernelCmdline(w), 'console=ttyS0 loglevel=5 panic=-1 warplab.ip=172.16.10.2/16 warplab.gw=172.16.0.1 warplab.peer=10.3.0.10 warplab.send-port=5001 warplab.echo-port=5000 warplab.reflect-port=5002 warplab.interval-us=10000');
   });
 
   it("the app's settings reach the guest's /init and the container's app.sh under the names they read", async () => {
