@@ -8,6 +8,7 @@ import { singleHostClock } from '../probe/clock.js';
 import { EventLog } from '../probe/timeline.js';
 import { writeReports } from '../report/reporter.js';
 import { analyzeRun, streamInput, type ProbeRun } from '../report/run.js';
+import { keepWorkloadLogs } from '../workload/logs.js';
 import { startWorkloadStreams } from '../workload/streams.js';
 import { checkMove, migrateWorkload, type MigrateOptions, type MigrationResult } from './migrate.js';
 
@@ -37,6 +38,7 @@ export async function measuredMigration(lab: StartedLab, name: string, to: strin
     error = e;
   }
   const captures = await Promise.all(streams.map((s) => s.stop()));
+  keepWorkloadLogs(lab.path, raw);
   const run = analyzeRun(
     {
       name: `migrate ${name} to ${to}`,

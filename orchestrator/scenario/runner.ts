@@ -13,6 +13,7 @@ import { EventLog } from '../probe/timeline.js';
 import { writeReports } from '../report/reporter.js';
 import { analyzeRun, streamInput, type CheckResult, type ProbeRun, type TrialInput } from '../report/run.js';
 import type { ProgressEvent } from '../substrate/substrate.js';
+import { keepWorkloadLogs } from '../workload/logs.js';
 import { startWorkloadStreams } from '../workload/streams.js';
 import type { Scenario, StepSpec } from './model.js';
 import type { RunContext, StepContext } from './step.js';
@@ -233,6 +234,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
       } finally {
         const captures = await stopAll(streams);
         for (const m of monitors) events.events.push(...(await m.stop().catch(() => [])));
+        keepWorkloadLogs(lab.path, raw);
         // An interrupted trial is incomplete: it is left out of the series.
         if (!interrupted) trials.push({ label: `trial ${i}`, events: events.events, streams: captures.map((c) => streamInput(c, o.out)) });
       }
