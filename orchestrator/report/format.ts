@@ -12,6 +12,11 @@ export function valueIn(unit: string, v: number | null | undefined): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(1);
 }
 
+/** A stream that never came back after a window, in every report, table and failure line. */
+export function didNotResume(silentMs: number | null): string {
+  return silentMs === null ? 'did not resume (no packet arrived in the trial)' : `did not resume (silent for ${silentMs} ms until the end of the trial)`;
+}
+
 /** Safe as a trial's part of a file name. */
 export function slug(label: string): string {
   return label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'trial';

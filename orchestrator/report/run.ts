@@ -10,13 +10,18 @@ import { parseArrivalLog, type ArrivalLog, type Arrivals } from '../probe/log.js
 import { SD_KIND } from '../probe/stats.js';
 import type { ReceiverSummary, SenderSummary, StreamCapture } from '../probe/stream.js';
 import { windowsFromEvents, type DisruptionWindow, type EventKind, type TimelineEvent } from '../probe/timeline.js';
+import { didNotResume } from './format.js';
 import { statistics, type StatisticRow } from './metrics.js';
 import { paperReferences, type PaperReference } from './references.js';
 import { evaluateThresholds, type Threshold, type ThresholdResult } from './thresholds.js';
 
 export const REPORT_SCHEMA = 'warplab.probe-report';
-/** Bump on any change a reader of report.json would notice. */
-export const REPORT_SCHEMA_VERSION = 1;
+/** Bump on any change a reader of report.json would notice. v2: windows say whether the
+ *  stream resumed (downtimeMs of one that did not is its silence until the end of the
+ *  recording), resume → first packet, statistics count what did not resume. */
+export const REPORT_SCHEMA_VERSION = 2;
+/** Older versions whose input this warplab re-analyses from the raw logs (their results it does not render). */
+const REANALYSABLE_VERSIONS: readonly number[] = [1];
 export const REPORT_FILE = 'report.json';
 
 export class ReportError extends WarplabError {
@@ -68,11 +73,14 @@ export interface StreamResult {
   sender: SenderSummary | null;
 }
 
+/** What the analysis puts on a trial's timeline beside the recorded events. */
+export const streamLandmarks = ['first arrival', 'last arrival', 'downtime gap', 'disruption', 'noise-floor gap', 'did not resume'] as const;
+
 export interface TimelineEntry {
   atMs: number;
   /** Since the trial's origin (its first event or arrival). */
   relMs: number;
-  kind: EventKind | 'first arrival' | 'last arrival' | 'downtime gap' | 'disruption' | 'noise-floor gap';
+  kind: EventKind | (typeof streamLandmarks)[number];
   source: string;
   detail?: string;
 }
@@ -161,6 +169,7 @@ function timeline(events: readonly TimelineEvent[], streams: readonly StreamResu
     if (a.lastMs !== null) entries.push({ atMs: a.lastMs, kind: 'last arrival', source: label });
     for (const w of a.windows) {
       if (w.downtimeGap) entries.push({ atMs: w.downtimeGap.startMs, kind: 'downtime gap', source: label, detail: `${w.window}: ${w.downtimeGap.durationMs.toFixed(3)} ms, ${w.downtimeGap.seqSkipped} seq skipped` });
+      if (!w.resumed && a.lastMs !== null) entries.push({ atMs: a.lastMs, kind: 'did not resume', source: label, detail: `${w.window}: ${didNotResume(w.downtimeMs)}` });
       if (w.disruption) entries.push({ atMs: w.disruption.startMs, kind: 'disruption', source: label, detail: `${w.window}: ${w.disruption.spanMs === null ? 'not steady again before the end' : `${w.disruption.spanMs.toFixed(3)} ms`}, ${w.disruption.gaps} gaps` });
     }
     if (a.noiseFloorGap) entries.push({ atMs: a.noiseFloorGap.startMs, kind: 'noise-floor gap', source: label, detail: `${a.noiseFloorGap.durationMs.toFixed(3)} ms` });
@@ -168,25 +177,35 @@ function timeline(events: readonly TimelineEvent[], streams: readonly StreamResu
   return entries.sort((x, y) => x.atMs - y.atMs).map((e) => ({ ...e, relMs: e.atMs - originMs }));
 }
 
-/** Reads report.json, refusing other schemas and versions. */
-export function loadRun(runDir: string): ProbeRun {
+function readReport(runDir: string): { path: string; run: Partial<ProbeRun> } {
   const path = join(runDir, REPORT_FILE);
   if (!existsSync(path)) throw new ReportError(`${runDir} is not a probe run directory: no ${REPORT_FILE}`);
-  let run: Partial<ProbeRun>;
   try {
-    run = JSON.parse(readFileSync(path, 'utf8')) as Partial<ProbeRun>;
+    return { path, run: JSON.parse(readFileSync(path, 'utf8')) as Partial<ProbeRun> };
   } catch (e) {
     throw new ReportError(`${path}: not JSON: ${(e as Error).message}`);
   }
-  if (run.schema !== REPORT_SCHEMA || run.schemaVersion !== REPORT_SCHEMA_VERSION) {
-    throw new ReportError(`${path}: schema ${run.schema ?? '?'} v${run.schemaVersion ?? '?'}, this warplab reads ${REPORT_SCHEMA} v${REPORT_SCHEMA_VERSION}`);
-  }
+}
+
+function versionError(path: string, run: Partial<ProbeRun>, hint = ''): ReportError {
+  return new ReportError(`${path}: schema ${run.schema ?? '?'} v${run.schemaVersion ?? '?'}, this warplab reads ${REPORT_SCHEMA} v${REPORT_SCHEMA_VERSION}${hint}`);
+}
+
+/** Reads report.json, refusing other schemas and versions. */
+export function loadRun(runDir: string): ProbeRun {
+  const { path, run } = readReport(runDir);
+  if (run.schema !== REPORT_SCHEMA || run.schemaVersion !== REPORT_SCHEMA_VERSION) throw versionError(path, run);
   return run as ProbeRun;
 }
 
-/** Re-analyses from the raw logs when all are present, else keeps the recorded results. */
+/** Re-analyses from the raw logs when all are present (an older version's input too), else
+ *  keeps the recorded results. */
 export function reloadRun(runDir: string): { run: ProbeRun; reanalyzed: boolean } {
-  const run = loadRun(runDir);
-  const allLogs = run.input.trials.every((t) => t.streams.every((s) => existsSync(join(runDir, s.log))));
-  return allLogs ? { run: analyzeRun(run.input, runDir), reanalyzed: true } : { run, reanalyzed: false };
+  const { path, run } = readReport(runDir);
+  const current = run.schemaVersion === REPORT_SCHEMA_VERSION;
+  if (run.schema !== REPORT_SCHEMA || !(current || REANALYSABLE_VERSIONS.includes(run.schemaVersion as number))) throw versionError(path, run);
+  const input = run.input as RunInput;
+  if (input.trials.every((t) => t.streams.every((s) => existsSync(join(runDir, s.log))))) return { run: analyzeRun(input, runDir), reanalyzed: true };
+  if (!current) throw versionError(path, run, '; re-analysing it needs the raw logs it names');
+  return { run: run as ProbeRun, reanalyzed: false };
 }

@@ -4,7 +4,7 @@ import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { slug } from './format.js';
 import type { Reporter } from './reporter.js';
-import type { ProbeRun, TrialResult } from './run.js';
+import { streamLandmarks, type ProbeRun, type TrialResult } from './run.js';
 
 /** Log scale needs positive values; two arrivals in one nanosecond would give 0. */
 const FLOOR_MS = 1e-3;
@@ -14,7 +14,7 @@ function timelineSpec(runName: string, t: TrialResult): TopLevelSpec {
     const first = s.analysis.firstMs;
     return first === null ? [] : s.analysis.series.map(([at, gap]) => ({ t: first - t.originMs + at, gap: Math.max(gap, FLOOR_MS), stream: s.label }));
   });
-  const events = t.timeline.filter((e) => !['first arrival', 'last arrival', 'downtime gap', 'disruption', 'noise-floor gap'].includes(e.kind)).map((e) => ({ t: e.relMs, label: `${e.kind} (${e.source})` }));
+  const events = t.timeline.filter((e) => !(streamLandmarks as readonly string[]).includes(e.kind)).map((e) => ({ t: e.relMs, label: `${e.kind} (${e.source})` }));
   const windows = t.windows.map((w) => ({ start: w.startMs - t.originMs, end: w.endMs - t.originMs, label: w.label }));
   const x = { field: 't', type: 'quantitative', title: 'time since trial start (ms)' } as const;
   return {

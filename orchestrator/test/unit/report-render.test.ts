@@ -124,11 +124,16 @@ describe('probe reports', function () {
     const again = reloadRun(dir);
     assert.equal(again.reanalyzed, true);
     assert.deepEqual(again.run.trials, recorded.trials);
+    // a v1 report is re-analysed from its raw logs, never rendered as it is
+    writeFileSync(join(dir, 'report.json'), JSON.stringify({ ...recorded, schemaVersion: 1 }));
+    assert.deepEqual([reloadRun(dir).reanalyzed, reloadRun(dir).run.schemaVersion], [true, 2]);
     rmSync(join(dir, 'raw'), { recursive: true });
+    assert.throws(() => reloadRun(dir), /v1, this warplab reads warplab.probe-report v2; re-analysing it needs the raw logs it names/);
+    writeFileSync(join(dir, 'report.json'), JSON.stringify(recorded));
     const kept = reloadRun(dir);
     assert.deepEqual([kept.reanalyzed, kept.run.statistics], [false, recorded.statistics]);
     writeFileSync(join(dir, 'report.json'), JSON.stringify({ ...recorded, schemaVersion: 99 }));
-    assert.throws(() => loadRun(dir), (e) => e instanceof ReportError && /schema warplab.probe-report v99, this warplab reads warplab.probe-report v1/.test(e.message));
+    assert.throws(() => loadRun(dir), (e) => e instanceof ReportError && /schema warplab.probe-report v99, this warplab reads warplab.probe-report v2/.test(e.message));
     await assert.rejects(writeReports(recorded, dir, ['pdf']), /unknown report format pdf; known: json, markdown, junit, svg/);
   });
 
