@@ -30,6 +30,8 @@ export class ReportError extends WarplabError {
 
 export interface StreamInput {
   label: string;
+  /** The workload whose packets it carries: its figures include resume → first packet. */
+  workload?: string;
   /** udp-recv's binary log, relative to the run directory. */
   log: string;
   stream: number;
@@ -38,6 +40,8 @@ export interface StreamInput {
   receiver: ReceiverSummary | null;
   /** Receiver clock minus the reference clock (see probe/clock.ts); 0 on one host. */
   clockOffsetMs?: number;
+  /** End of the recording (reference clock); v1 runs lack it: the trial's last event stands in. */
+  endedMs?: number;
 }
 
 /** A pass/fail outcome recorded while the run went on (a scenario step, an assertion). */
@@ -68,6 +72,7 @@ export interface RunInput {
 
 export interface StreamResult {
   label: string;
+  workload?: string;
   analysis: StreamAnalysis;
   /** The sender's own counters: send errors and skipped slots explain gaps without loss. */
   sender: SenderSummary | null;
@@ -109,7 +114,7 @@ export interface ProbeRun {
 
 /** A stopped stream as the run records it (log path made relative to the run directory). */
 export function streamInput(c: StreamCapture, runDir: string): StreamInput {
-  return { label: c.label, log: relative(runDir, c.logPath), stream: c.stream, intervalMs: c.intervalMs, sender: c.sender, receiver: c.receiver };
+  return { label: c.label, ...(c.workload ? { workload: c.workload } : {}), log: relative(runDir, c.logPath), stream: c.stream, intervalMs: c.intervalMs, sender: c.sender, receiver: c.receiver, endedMs: c.endedMs };
 }
 
 const noArrivals: Arrivals = { seq: new Uint32Array(0), sendMs: new Float64Array(0), recvMs: new Float64Array(0) };
@@ -129,14 +134,17 @@ export function analyzeRun(input: RunInput, runDir: string): ProbeRun {
   };
   const trials = input.trials.map((t): TrialResult => {
     const windows = windowsFromEvents(t.events);
+    const lastEventMs = Math.max(...t.events.map((e) => e.atMs));
     const streams = t.streams.map((s): StreamResult => ({
       label: s.label,
+      ...(s.workload ? { workload: s.workload } : {}),
       analysis: analyzeStream(logOf(s.log).streams.get(s.stream) ?? noArrivals, {
         intervalMs: s.intervalMs,
         windows,
         ...input.analysis,
         ...(s.sender ? { sent: s.sender.sent } : {}),
         ...(s.clockOffsetMs !== undefined ? { clockOffsetMs: s.clockOffsetMs } : {}),
+        ...(s.endedMs !== undefined || t.events.length ? { endMs: s.endedMs ?? lastEventMs } : {}),
       }),
       sender: s.sender,
     }));
