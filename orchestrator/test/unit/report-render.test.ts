@@ -74,8 +74,8 @@ describe('probe reports', function () {
   it('statistics over the trials: downtime = each cut, σ over three values', () => {
     const run = analyzeRun(runInput(dir), dir);
     const row = run.statistics.find((r) => r.metric === 'downtimeMs' && r.stream === 'a→b')!;
-    assert.deepEqual({ ...row.summary, sd: row.summary.sd!.toFixed(6) }, { n: 3, mean: 203, sd: Math.sqrt(13).toFixed(6), min: 200, median: 202, max: 207 });
-    assert.deepEqual(run.statistics.find((r) => r.metric === 'lost' && r.stream === 'b→a')!.summary.mean, (199 + 201 + 206) / 3);
+    assert.deepEqual({ ...row.summary!, sd: row.summary!.sd!.toFixed(6) }, { n: 3, mean: 203, sd: Math.sqrt(13).toFixed(6), min: 200, median: 202, max: 207 });
+    assert.deepEqual(run.statistics.find((r) => r.metric === 'lost' && r.stream === 'b→a')!.summary!.mean, (199 + 201 + 206) / 3);
     assert.deepEqual(run.statistics.find((r) => r.metric === 'switchingMs')!.summary, { n: 3, mean: 20, sd: 10, min: 10, median: 20, max: 30 });
   });
 
