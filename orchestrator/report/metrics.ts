@@ -10,6 +10,8 @@ interface Metric {
   /** How long the stream was silent: a stream that never came back after a window has no
    *  such figure, and reads as "did not resume" instead (see readingOf). */
   silence?: true;
+  /** Only a stream that carries a workload's packets has it. */
+  workloadOnly?: true;
   of(trial: TrialResult, stream: StreamResult): number | null;
 }
 
@@ -23,7 +25,7 @@ export const metrics = {
   disruptionMs: { title: 'disruption span', unit: 'ms', perStream: true, silence: true, of: (_t, s) => largest(s.analysis.windows.map((w) => w.disruption?.spanMs ?? null)) },
   switchingMs: { title: 'switching time (RARP → first packet on new path)', unit: 'ms', perStream: false, of: (t) => t.windows.find((w) => w.switchingMs !== null)?.switchingMs ?? null },
   // Beside the paper's switching time: when the workload itself is back, seen from the client.
-  resumeToFirstPacketMs: { title: 'resume → first packet from the workload at the client', unit: 'ms', perStream: true, silence: true, of: (_t, s) => (s.workload ? largest(s.analysis.windows.map((w) => w.resumeToFirstPacketMs)) : null) },
+  resumeToFirstPacketMs: { title: 'resume → first packet from the workload at the client', unit: 'ms', perStream: true, silence: true, workloadOnly: true, of: (_t, s) => largest(s.analysis.windows.map((w) => w.resumeToFirstPacketMs)) },
   migrationMs: { title: 'total migration time (started → completed, network switched)', unit: 'ms', perStream: false, of: (t) => largest(t.windows.filter((w) => w.kind === 'migration').map((w) => w.endMs - w.startMs)) },
   noiseFloorMs: { title: 'noise floor (largest gap outside windows)', unit: 'ms', perStream: true, of: (_t, s) => s.analysis.noiseFloorMs },
   largestGapMs: { title: 'largest gap anywhere', unit: 'ms', perStream: true, silence: true, of: (_t, s) => s.analysis.interArrival?.maxMs ?? null },
@@ -50,6 +52,7 @@ export interface Reading {
 
 export function readingOf(metric: MetricName, trial: TrialResult, stream: StreamResult): Reading {
   const m: Metric = metrics[metric];
+  if (m.workloadOnly && !stream.workload) return { value: null, didNotResume: false };
   const stopped = m.silence ? stream.analysis.windows.find((w) => !w.resumed) : undefined;
   return stopped ? { value: stopped.downtimeMs, didNotResume: true } : { value: m.of(trial, stream), didNotResume: false };
 }

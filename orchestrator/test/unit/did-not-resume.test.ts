@@ -77,6 +77,10 @@ describe('a stream that did not resume', function () {
     assert.deepEqual(value('resumeToFirstPacketMs'), [[10, false], [600, true]]);
     assert.deepEqual(value('disruptionMs'), [[15, false], [600, true]], 'steady between pre-copy and pause: the disruption is the first gap');
     assert.deepEqual(value('switchingMs'), [[4, false], [4, false]], "the network's switching happened all the same");
+    // a stream that carries no workload's packets has no resume → first packet, flagged or not
+    const input = runInput(join(dir, 'plain'));
+    for (const t of input.trials) delete t.streams[0]!.workload;
+    assert.deepEqual(metricValues(analyzeRun(input, join(dir, 'plain')).trials, 'resumeToFirstPacketMs').map((v) => [v.value, v.didNotResume]), [[null, false], [null, false]]);
     const row = run.statistics.find((r) => r.metric === 'downtimeMs')!;
     assert.deepEqual([row.summary?.n, row.summary?.max, row.didNotResume], [1, 50, 1]);
   });
