@@ -14,12 +14,15 @@ import type { ProbeStream } from '../probe/stream.js';
 import { packageRoot } from '../paths.js';
 import { singleHostClock } from '../probe/clock.js';
 import { summarize } from '../probe/stats.js';
+import type { WindowFigures } from '../probe/analysis.js';
 import { EventLog } from '../probe/timeline.js';
+import { didNotResume } from '../report/format.js';
 import { paperReferences } from '../report/references.js';
 import { analyzeRun, streamInput } from '../report/run.js';
 import { loadTopologyFile, parseTopology } from '../topology/load.js';
 import type { Topology, WorkloadKind } from '../topology/model.js';
 import { startWorkloadStreams } from '../workload/streams.js';
+import { compared, difference, measured, measuredCount, median, num, type Measured } from './compare.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,9 +61,13 @@ migration: {network: mgmt}
 
 interface Sample {
   result: MigrationResult;
-  gapOwn: number | null;
-  gapEcho: number | null;
+  /** The migration's window in the workload's own stream and in the client's echo stream. */
+  own: WindowFigures | null;
+  echo: WindowFigures | null;
 }
+
+/** A gap is measured only where the stream came back: the silence of one that did not is none. */
+const gap = (w: WindowFigures | null) => (w?.resumed ? w.downtimeMs : null);
 
 /** One lab with its workload's streams running; migrations alternate between two hypervisors. */
 class Series {
@@ -96,7 +103,7 @@ class Series {
       const captures = await Promise.all(this.streams.map((s) => s.stop()));
       const input = { name: this.label, createdAt: new Date().toISOString(), clock: singleHostClock(), analysis: {}, thresholds: [], trials: [{ label: this.label, events: this.events.events, streams: captures.map((c) => streamInput(c, this.runDir)) }] };
       const [own, echo] = analyzeRun(input, this.runDir).trials[0]!.streams;
-      return this.results.map((result, i) => ({ result, gapOwn: own!.analysis.windows[i]?.downtimeMs ?? null, gapEcho: echo!.analysis.windows[i]?.downtimeMs ?? null }));
+      return this.results.map((result, i) => ({ result, own: own!.analysis.windows[i] ?? null, echo: echo!.analysis.windows[i] ?? null }));
     } finally {
       await this.lab?.down();
       rmSync(this.stateDir, { recursive: true, force: true });
@@ -115,26 +122,29 @@ async function interleaved(...series: Series[]): Promise<Sample[][]> {
   return out;
 }
 
-const f = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x < 10 ? x.toFixed(2) : x.toFixed(1));
+/** Mean, σ, min, median, max of what was measured, and how many of the migrations that is. */
 function row(name: string, xs: (number | null)[], ref?: { mean: number; sd: number }): string {
-  const s = summarize(xs.filter((x): x is number => x !== null && !Number.isNaN(x)));
-  const cells = s ? [f(s.mean), f(s.sd), f(s.min), f(s.median), f(s.max), String(s.n)] : ['–', '–', '–', '–', '–', '0'];
-  return `| ${name} | ${cells.join(' | ')} | ${ref ? `${ref.mean} (σ ${ref.sd})` : ''} |`;
+  const ys = measured(xs);
+  const s = summarize(ys.values);
+  const cells = s ? [num(s.mean), num(s.sd), num(s.min), num(s.median), num(s.max)] : ['–', '–', '–', '–', '–'];
+  return `| ${name} | ${[...cells, measuredCount(ys)].join(' | ')} | ${ref ? `${ref.mean} (σ ${ref.sd})` : ''} |`;
 }
 const ref = (metric: 'switchingMs' | 'downtimeMs') => paperReferences.find((r) => r.metric === metric)!;
 
-/** Prints the table; returns the medians of the largest gap and of its part beyond stop → resume. */
-function print(title: string, samples: Sample[]): { gap: number; beyond: number } | undefined {
+/** Prints the table; returns the largest gap and its part beyond stop → resume, per migration. */
+function print(title: string, samples: Sample[]): { gap: Measured; beyond: Measured } {
   const fig = (k: string) => samples.map((s) => Number(s.result.figures[k] ?? NaN));
+  const own = samples.map((s) => gap(s.own));
   console.log(`\n### ${title}\n`);
   console.log('| metric (ms) | mean | σ | min | median | max | n | paper, reference only |');
   console.log('|---|---|---|---|---|---|---|---|');
-  console.log(row('largest gap, workload → client', samples.map((s) => s.gapOwn), ref('downtimeMs')));
-  console.log(row('largest gap, client → workload → client', samples.map((s) => s.gapEcho)));
+  console.log(row('largest gap, workload → client', own, ref('downtimeMs')));
+  console.log(row('largest gap, client → workload → client', samples.map((s) => gap(s.echo))));
   console.log(row('switching time (announcement → first packet on the new path)', samples.map((s) => s.result.switching.switchingMs), ref('switchingMs')));
+  console.log(row('resume → first packet from the workload at the client', samples.map((s) => (s.own?.resumed ? s.own.resumeToFirstPacketMs : null))));
   console.log(row('announcement → translators switched', samples.map((s) => s.result.switching.announceToSwitchedMs)));
   // QEMU's STOP/RESUME events bound the VM's pause; a container's figure also spans the dump.
-  const beyond = samples.map((s) => (s.gapOwn === null || s.result.kind !== 'vm' ? null : s.gapOwn - Number(s.result.figures.stopToResumeMs)));
+  const beyond = own.map((g, i) => (g === null || samples[i]!.result.kind !== 'vm' ? null : g - Number(samples[i]!.result.figures.stopToResumeMs)));
   if (samples[0]?.result.kind === 'vm') {
     console.log(row('largest gap beyond stop → resume (what the network adds)', beyond));
     console.log(row("QEMU's downtime", fig('downtimeMs')));
@@ -148,10 +158,11 @@ function print(title: string, samples: Sample[]): { gap: number; beyond: number 
   console.log(row('whole migration as warplab saw it', samples.map((s) => s.result.elapsedMs)));
   const accel = samples[0]?.result.figures.accel;
   if (accel) console.log(`\naccelerator: ${accel}`);
-  const med = (xs: (number | null)[]) => summarize(xs.filter((x): x is number => x !== null && !Number.isNaN(x)))?.median;
-  const gap = med(samples.map((s) => s.gapOwn));
-  const over = med(beyond);
-  return gap === undefined || over === undefined ? undefined : { gap, beyond: over };
+  for (const [stream, w] of [['workload → client', 'own'], ['client → workload → client', 'echo']] as const) {
+    const gone = samples.filter((s) => s[w] && !s[w].resumed).length;
+    if (gone) console.log(`\n**${stream} did not resume after ${gone} of ${samples.length} migrations** (no gap measured for them)`);
+  }
+  return { gap: measured(own), beyond: measured(beyond) };
 }
 
 const icoin = await loadTopologyFile(join(packageRoot, 'topologies', 'icoin2011-paging.yaml'));
@@ -179,12 +190,9 @@ if (kinds.includes('vm') && parts.includes('compare')) {
   const [paged, plain] = await interleaved(new Series(variant('vm', 1), ['pdc-hv', 'adc-hv'], paging('vm', 1)), new Series(t, ['hv1', 'hv2'], plainLabel));
   const p = print(`${paging('vm', 1)}, interleaved with the next`, paged!);
   const base = print(`${plainLabel}, interleaved with the previous`, plain!);
-  if (p && base) {
-    const d = (x: number) => `${x >= 0 ? '+' : ''}${f(x)}`;
-    console.log(`\nnetwork-visible gap of a VM migration, 1 ms sender, medians of interleaved runs (target: at most +5 ms):`);
-    console.log(`  largest gap: ${f(p.gap)} ms with network paging vs ${f(base.gap)} ms with no translator: ${d(p.gap - base.gap)} ms`);
-    console.log(`  beyond the VM's own stop → resume: ${f(p.beyond)} ms vs ${f(base.beyond)} ms: ${d(p.beyond - base.beyond)} ms`);
-  }
+  console.log(`\nnetwork-visible gap of a VM migration, 1 ms sender, medians of interleaved runs (target: at most +5 ms):`);
+  console.log(`  largest gap: ${median(p.gap)} with network paging vs ${median(base.gap)} with no translator: ${compared(p.gap, base.gap, difference)}`);
+  console.log(`  beyond the VM's own stop → resume: ${median(p.beyond)} vs ${median(base.beyond)}: ${compared(p.beyond, base.beyond, difference)}`);
 }
 
 if (kinds.includes('vm') && parts.includes('gateway-mac')) {
@@ -198,5 +206,6 @@ if (kinds.includes('vm') && parts.includes('gateway-mac')) {
   await sleep(GATEWAY_MAC_WAIT_MS);
   const [one] = await s.finish();
   console.log(`\n### gateway MAC differs between the DCs (one migration PDC → ADC, watched for ${GATEWAY_MAC_WAIT_MS / 1000} s)\n`);
-  console.log(`largest gap, workload → client: ${f(one?.gapOwn)} ms; client → workload → client: ${f(one?.gapEcho)} ms (identical MACs: see the first table)`);
+  const text = (w: WindowFigures | null | undefined) => (!w ? '–' : w.resumed ? `${num(w.downtimeMs)} ms` : didNotResume(w.downtimeMs));
+  console.log(`largest gap, workload → client: ${text(one?.own)}; client → workload → client: ${text(one?.echo)} (identical MACs: see the first table)`);
 }

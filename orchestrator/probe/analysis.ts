@@ -16,6 +16,9 @@ export interface AnalysisOptions {
   sent?: number;
   /** Receiver clock minus the reference clock (see clock.ts); subtracted from receive times. */
   clockOffsetMs?: number;
+  /** When the recording stopped (reference clock, epoch ms): a stream silent from its last
+   *  arrival until then is measured against it. Default: the last arrival or window end. */
+  endMs?: number;
 }
 
 /** Silence between two consecutive new packets at the receiver. */
@@ -47,9 +50,17 @@ export interface Disruption {
 
 export interface WindowFigures {
   window: string;
-  /** Largest inter-arrival overlapping the window. */
+  /** A new packet arrived after the window ended. False: the stream never came back, and
+   *  downtimeMs is its silence until the end of the recording, not an earlier gap. */
+  resumed: boolean;
+  /** Resumed: the largest inter-arrival overlapping the window. Not resumed: last arrival →
+   *  end of the recording (null when nothing arrived at all). */
   downtimeMs: number | null;
+  /** The gap behind downtimeMs; null when the stream did not resume (no packet after it). */
   downtimeGap: Gap | null;
+  /** The window's destination-resumed event → the first new packet after it; null without
+   *  that event or without a packet after it. */
+  resumeToFirstPacketMs: number | null;
   disruption: Disruption | null;
 }
 
@@ -59,6 +70,10 @@ export interface StreamAnalysis {
   steadyMs: number;
   firstMs: number | null;
   lastMs: number | null;
+  /** End of the recording (see AnalysisOptions.endMs); null for an empty stream without windows. */
+  endMs: number | null;
+  /** Windows after which the stream never came back. */
+  didNotResume: number;
   received: number;
   unique: number;
   duplicates: number;
@@ -183,10 +198,25 @@ export function analyzeStream(a: Arrivals, o: AnalysisOptions): StreamAnalysis {
   }
 
   const lastMs = unique ? t[unique - 1]! : null;
+  const ends = [o.endMs, lastMs, ...o.windows.map((w) => w.endMs)].filter((x): x is number => x !== undefined && x !== null);
+  const endMs = ends.length ? Math.max(...ends) : null;
+  const silentMs = lastMs === null || endMs === null ? null : us(endMs - lastMs);
+  // Back after a window: a new packet came after its end, and it was no straggler flushed at
+  // the end (it came more than a gap later, or the stream was still alive when recording stopped).
+  const resumedAfter = (w: DisruptionWindow) => lastMs !== null && lastMs > w.endMs && (lastMs - w.endMs > gapThresholdMs || silentMs! <= gapThresholdMs);
   const windows = o.windows.map((w): WindowFigures => {
+    const resumed = resumedAfter(w);
     const k = largestIn.get(w.label);
-    const downtimeGap = k === undefined ? null : gapAt(k);
-    return { window: w.label, downtimeMs: downtimeGap?.durationMs ?? null, downtimeGap, disruption: disruption(w, gaps, lastMs, steadyMs) };
+    const downtimeGap = k === undefined || !resumed ? null : gapAt(k);
+    const after = w.resumedMs === null ? -1 : firstAtOrAfter(t, w.resumedMs);
+    return {
+      window: w.label,
+      resumed,
+      downtimeMs: resumed ? (downtimeGap?.durationMs ?? null) : silentMs,
+      downtimeGap,
+      resumeToFirstPacketMs: after < 0 ? null : us(t[after]! - w.resumedMs!),
+      disruption: disruption(w, gaps, lastMs, steadyMs, resumed),
+    };
   });
 
   const sortedInter = inter.slice().sort();
@@ -197,6 +227,8 @@ export function analyzeStream(a: Arrivals, o: AnalysisOptions): StreamAnalysis {
     steadyMs,
     firstMs: unique ? t[0]! : null,
     lastMs,
+    endMs,
+    didNotResume: windows.filter((w) => !w.resumed).length,
     received: a.seq.length,
     unique,
     duplicates,
@@ -215,10 +247,28 @@ export function analyzeStream(a: Arrivals, o: AnalysisOptions): StreamAnalysis {
   };
 }
 
-/** From the first listed gap in the window to the first packet followed by steadyMs without one. */
-function disruption(w: DisruptionWindow, gaps: readonly Gap[], lastMs: number | null, steadyMs: number): Disruption | null {
+/** Index of the first time ≥ ms in an ascending array; -1 when there is none. */
+function firstAtOrAfter(t: Float64Array, ms: number): number {
+  let lo = 0;
+  let hi = t.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (t[mid]! < ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < t.length ? lo : -1;
+}
+
+/** From the first listed gap in the window to the first packet followed by steadyMs without one;
+ *  never ending when the stream did not resume (from its last arrival if no gap came before). */
+function disruption(w: DisruptionWindow, gaps: readonly Gap[], lastMs: number | null, steadyMs: number, resumed: boolean): Disruption | null {
+  if (lastMs === null) return null;
   const first = gaps.findIndex((g) => overlaps(g.startMs, g.endMs, w));
-  if (first < 0 || lastMs === null) return null;
+  if (!resumed) {
+    const from = first < 0 ? [] : gaps.slice(first);
+    return { startMs: from[0]?.startMs ?? lastMs, endMs: null, spanMs: null, gaps: from.length, seqSkipped: from.reduce((n, g) => n + g.seqSkipped, 0) };
+  }
+  if (first < 0) return null;
   let skipped = 0;
   for (let k = first; k < gaps.length; k++) {
     skipped += gaps[k]!.seqSkipped;

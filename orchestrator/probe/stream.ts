@@ -6,11 +6,14 @@ import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackgroundProcess, Shell } from '../shell/shell.js';
 import { probeBinary } from './binaries.js';
+import { realtimeNowMs } from './clock.js';
 import { ProbeError } from './errors.js';
 
 export interface ProbeStreamOptions {
   /** Names the stream in reports, e.g. `vm→client`. */
   label: string;
+  /** The workload whose packets it carries (its own sender, or its echo). */
+  workload?: string;
   /** Absent when something else sends: a workload's own sender. */
   sender?: Shell;
   receiver: Shell;
@@ -52,9 +55,12 @@ export interface ReceiverSummary {
 
 export interface StreamCapture {
   label: string;
+  workload?: string;
   stream: number;
   intervalMs: number;
   logPath: string;
+  /** When the receiver was told to stop (orchestrator's clock, epoch ms): the end of the recording. */
+  endedMs: number;
   sender: SenderSummary | null;
   receiver: ReceiverSummary | null;
 }
@@ -97,13 +103,16 @@ export async function startProbeStream(o: ProbeStreamOptions): Promise<ProbeStre
     stop: async () => {
       if (sender) await stopProcess(sender);
       await sleep(Math.max(20, 3 * intervalMs)); // the last packets are still on the wire
+      const endedMs = realtimeNowMs();
       await stopProcess(receiver);
       await Promise.all(files.map((s) => settled(s)));
       return {
         label: o.label,
+        ...(o.workload ? { workload: o.workload } : {}),
         stream,
         intervalMs,
         logPath: o.logPath,
+        endedMs,
         sender: sender ? lastJson<SenderSummary>(sendText, 'udp-send') : null,
         receiver: lastJson<ReceiverSummary>(recvText, 'udp-recv'),
       };

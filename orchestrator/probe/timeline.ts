@@ -49,6 +49,8 @@ export interface DisruptionWindow {
   endMs: number;
   /** RARP seen → first packet delivered on the new path (migrations with both events). */
   switchingMs: number | null;
+  /** The destination's `destination-resumed` event (migrations that have one). */
+  resumedMs: number | null;
 }
 
 const migrationEnds: readonly EventKind[] = ['destination-resumed', 'translator-switched', 'first-packet-new-path'];
@@ -71,12 +73,13 @@ export function windowsFromEvents(events: readonly TimelineEvent[]): DisruptionW
       const endMs = completed?.atMs ?? ends.at(-1)?.atMs ?? e.atMs;
       const rarp = own.find((x) => x.kind === 'rarp-seen' || x.kind === 'arp-seen');
       const first = rarp && own.find((x) => x.kind === 'first-packet-new-path' && x.atMs >= rarp.atMs);
+      const resumed = own.find((x) => x.kind === 'destination-resumed');
       const n = windows.filter((w) => w.kind === 'migration').length + 1;
-      windows.push({ label: `migration ${n}`, kind: 'migration', startMs: e.atMs, endMs, switchingMs: rarp && first ? durationUs(first.atMs - rarp.atMs) : null });
+      windows.push({ label: `migration ${n}`, kind: 'migration', startMs: e.atMs, endMs, switchingMs: rarp && first ? durationUs(first.atMs - rarp.atMs) : null, resumedMs: resumed?.atMs ?? null });
     } else if (e.kind === 'link-down') {
       const upAt = later.find((x) => x.kind === 'link-up' && x.source === e.source)?.atMs ?? e.atMs;
       const n = windows.filter((w) => w.kind === 'link-cut').length + 1;
-      windows.push({ label: `link cut ${n}`, kind: 'link-cut', startMs: e.atMs, endMs: upAt, switchingMs: null });
+      windows.push({ label: `link cut ${n}`, kind: 'link-cut', startMs: e.atMs, endMs: upAt, switchingMs: null, resumedMs: null });
     }
   });
   return windows;

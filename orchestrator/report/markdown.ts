@@ -1,7 +1,7 @@
 // report.md: the summary people read; the papers' figures only in a labelled reference column.
 import { SD_KIND } from '../probe/stats.js';
-import { ms, valueIn } from './format.js';
-import { metrics } from './metrics.js';
+import { ms, readingIn, statisticCells, valueIn } from './format.js';
+import { metrics, readingOf, type MetricName } from './metrics.js';
 import type { Reporter } from './reporter.js';
 import type { ProbeRun } from './run.js';
 
@@ -34,8 +34,7 @@ function render(run: ProbeRun): string {
       ['figure', 'stream', 'n', 'mean', 'σ', 'min', 'median', 'max', REFERENCE_HEADING],
       run.statistics.map((r) => {
         const ref = migrations ? run.references.find((x) => x.metric === r.metric) : undefined;
-        const s = r.summary;
-        return [metrics[r.metric].title, r.stream ?? 'all', String(s.n), valueIn(r.unit, s.mean), valueIn(r.unit, s.sd), valueIn(r.unit, s.min), valueIn(r.unit, s.median), valueIn(r.unit, s.max), ref ? `${ref.source}: ${ref.mean} ms (σ ${ref.sd}), ${ref.how}` : ''];
+        return [metrics[r.metric].title, r.stream ?? 'all', ...statisticCells(r, (v) => valueIn(r.unit, v)), ref ? `${ref.source}: ${ref.mean} ms (σ ${ref.sd}), ${ref.how}` : ''];
       }),
     ),
     '',
@@ -51,12 +50,16 @@ function render(run: ProbeRun): string {
     '## Trials',
     '',
     ...table(
-      ['trial', 'stream', 'received', 'lost', 'duplicates', 'reordered', 'not sent', 'downtime', 'disruption', 'noise floor', 'switching'],
+      ['trial', 'stream', 'received', 'lost', 'duplicates', 'reordered', 'not sent', 'downtime', 'disruption', 'noise floor', 'switching', 'resume → first packet'],
       run.trials.flatMap((t) =>
         t.streams.map((s) => {
           const a = s.analysis;
-          const value = (m: keyof typeof metrics) => valueIn(metrics[m].unit, metrics[m].of(t, s));
-          return [t.label, s.label, String(a.received), `${a.lost} (${a.lossBasis})`, String(a.duplicates), String(a.reordered), value('sendErrors'), value('downtimeMs'), value('disruptionMs'), value('noiseFloorMs'), value('switchingMs')];
+          const value = (m: MetricName) => {
+            const r = readingOf(m, t, s);
+            const text = readingIn(metrics[m].unit, r);
+            return r.didNotResume ? `**${text}**` : text;
+          };
+          return [t.label, s.label, String(a.received), `${a.lost} (${a.lossBasis})`, String(a.duplicates), String(a.reordered), value('sendErrors'), value('downtimeMs'), value('disruptionMs'), value('noiseFloorMs'), value('switchingMs'), value('resumeToFirstPacketMs')];
         }),
       ),
     ),

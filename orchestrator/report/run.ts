@@ -10,13 +10,18 @@ import { parseArrivalLog, type ArrivalLog, type Arrivals } from '../probe/log.js
 import { SD_KIND } from '../probe/stats.js';
 import type { ReceiverSummary, SenderSummary, StreamCapture } from '../probe/stream.js';
 import { windowsFromEvents, type DisruptionWindow, type EventKind, type TimelineEvent } from '../probe/timeline.js';
+import { didNotResume } from './format.js';
 import { statistics, type StatisticRow } from './metrics.js';
 import { paperReferences, type PaperReference } from './references.js';
 import { evaluateThresholds, type Threshold, type ThresholdResult } from './thresholds.js';
 
 export const REPORT_SCHEMA = 'warplab.probe-report';
-/** Bump on any change a reader of report.json would notice. */
-export const REPORT_SCHEMA_VERSION = 1;
+/** Bump on any change a reader of report.json would notice. v2: windows say whether the
+ *  stream resumed (downtimeMs of one that did not is its silence until the end of the
+ *  recording), resume → first packet, statistics count what did not resume. */
+export const REPORT_SCHEMA_VERSION = 2;
+/** Older versions whose input this warplab re-analyses from the raw logs (their results it does not render). */
+const REANALYSABLE_VERSIONS: readonly number[] = [1];
 export const REPORT_FILE = 'report.json';
 
 export class ReportError extends WarplabError {
@@ -25,6 +30,8 @@ export class ReportError extends WarplabError {
 
 export interface StreamInput {
   label: string;
+  /** The workload whose packets it carries: its figures include resume → first packet. */
+  workload?: string;
   /** udp-recv's binary log, relative to the run directory. */
   log: string;
   stream: number;
@@ -33,6 +40,8 @@ export interface StreamInput {
   receiver: ReceiverSummary | null;
   /** Receiver clock minus the reference clock (see probe/clock.ts); 0 on one host. */
   clockOffsetMs?: number;
+  /** End of the recording (reference clock); v1 runs lack it: the trial's last event stands in. */
+  endedMs?: number;
 }
 
 /** A pass/fail outcome recorded while the run went on (a scenario step, an assertion). */
@@ -63,16 +72,20 @@ export interface RunInput {
 
 export interface StreamResult {
   label: string;
+  workload?: string;
   analysis: StreamAnalysis;
   /** The sender's own counters: send errors and skipped slots explain gaps without loss. */
   sender: SenderSummary | null;
 }
 
+/** What the analysis puts on a trial's timeline beside the recorded events. */
+export const streamLandmarks = ['first arrival', 'last arrival', 'downtime gap', 'disruption', 'noise-floor gap', 'did not resume'] as const;
+
 export interface TimelineEntry {
   atMs: number;
   /** Since the trial's origin (its first event or arrival). */
   relMs: number;
-  kind: EventKind | 'first arrival' | 'last arrival' | 'downtime gap' | 'disruption' | 'noise-floor gap';
+  kind: EventKind | (typeof streamLandmarks)[number];
   source: string;
   detail?: string;
 }
@@ -101,7 +114,7 @@ export interface ProbeRun {
 
 /** A stopped stream as the run records it (log path made relative to the run directory). */
 export function streamInput(c: StreamCapture, runDir: string): StreamInput {
-  return { label: c.label, log: relative(runDir, c.logPath), stream: c.stream, intervalMs: c.intervalMs, sender: c.sender, receiver: c.receiver };
+  return { label: c.label, ...(c.workload ? { workload: c.workload } : {}), log: relative(runDir, c.logPath), stream: c.stream, intervalMs: c.intervalMs, sender: c.sender, receiver: c.receiver, endedMs: c.endedMs };
 }
 
 const noArrivals: Arrivals = { seq: new Uint32Array(0), sendMs: new Float64Array(0), recvMs: new Float64Array(0) };
@@ -121,14 +134,17 @@ export function analyzeRun(input: RunInput, runDir: string): ProbeRun {
   };
   const trials = input.trials.map((t): TrialResult => {
     const windows = windowsFromEvents(t.events);
+    const lastEventMs = Math.max(...t.events.map((e) => e.atMs));
     const streams = t.streams.map((s): StreamResult => ({
       label: s.label,
+      ...(s.workload ? { workload: s.workload } : {}),
       analysis: analyzeStream(logOf(s.log).streams.get(s.stream) ?? noArrivals, {
         intervalMs: s.intervalMs,
         windows,
         ...input.analysis,
         ...(s.sender ? { sent: s.sender.sent } : {}),
         ...(s.clockOffsetMs !== undefined ? { clockOffsetMs: s.clockOffsetMs } : {}),
+        ...(s.endedMs !== undefined || t.events.length ? { endMs: s.endedMs ?? lastEventMs } : {}),
       }),
       sender: s.sender,
     }));
@@ -161,6 +177,7 @@ function timeline(events: readonly TimelineEvent[], streams: readonly StreamResu
     if (a.lastMs !== null) entries.push({ atMs: a.lastMs, kind: 'last arrival', source: label });
     for (const w of a.windows) {
       if (w.downtimeGap) entries.push({ atMs: w.downtimeGap.startMs, kind: 'downtime gap', source: label, detail: `${w.window}: ${w.downtimeGap.durationMs.toFixed(3)} ms, ${w.downtimeGap.seqSkipped} seq skipped` });
+      if (!w.resumed && a.lastMs !== null) entries.push({ atMs: a.lastMs, kind: 'did not resume', source: label, detail: `${w.window}: ${didNotResume(w.downtimeMs)}` });
       if (w.disruption) entries.push({ atMs: w.disruption.startMs, kind: 'disruption', source: label, detail: `${w.window}: ${w.disruption.spanMs === null ? 'not steady again before the end' : `${w.disruption.spanMs.toFixed(3)} ms`}, ${w.disruption.gaps} gaps` });
     }
     if (a.noiseFloorGap) entries.push({ atMs: a.noiseFloorGap.startMs, kind: 'noise-floor gap', source: label, detail: `${a.noiseFloorGap.durationMs.toFixed(3)} ms` });
@@ -168,25 +185,35 @@ function timeline(events: readonly TimelineEvent[], streams: readonly StreamResu
   return entries.sort((x, y) => x.atMs - y.atMs).map((e) => ({ ...e, relMs: e.atMs - originMs }));
 }
 
-/** Reads report.json, refusing other schemas and versions. */
-export function loadRun(runDir: string): ProbeRun {
+function readReport(runDir: string): { path: string; run: Partial<ProbeRun> } {
   const path = join(runDir, REPORT_FILE);
   if (!existsSync(path)) throw new ReportError(`${runDir} is not a probe run directory: no ${REPORT_FILE}`);
-  let run: Partial<ProbeRun>;
   try {
-    run = JSON.parse(readFileSync(path, 'utf8')) as Partial<ProbeRun>;
+    return { path, run: JSON.parse(readFileSync(path, 'utf8')) as Partial<ProbeRun> };
   } catch (e) {
     throw new ReportError(`${path}: not JSON: ${(e as Error).message}`);
   }
-  if (run.schema !== REPORT_SCHEMA || run.schemaVersion !== REPORT_SCHEMA_VERSION) {
-    throw new ReportError(`${path}: schema ${run.schema ?? '?'} v${run.schemaVersion ?? '?'}, this warplab reads ${REPORT_SCHEMA} v${REPORT_SCHEMA_VERSION}`);
-  }
+}
+
+function versionError(path: string, run: Partial<ProbeRun>, hint = ''): ReportError {
+  return new ReportError(`${path}: schema ${run.schema ?? '?'} v${run.schemaVersion ?? '?'}, this warplab reads ${REPORT_SCHEMA} v${REPORT_SCHEMA_VERSION}${hint}`);
+}
+
+/** Reads report.json, refusing other schemas and versions. */
+export function loadRun(runDir: string): ProbeRun {
+  const { path, run } = readReport(runDir);
+  if (run.schema !== REPORT_SCHEMA || run.schemaVersion !== REPORT_SCHEMA_VERSION) throw versionError(path, run);
   return run as ProbeRun;
 }
 
-/** Re-analyses from the raw logs when all are present, else keeps the recorded results. */
+/** Re-analyses from the raw logs when all are present (an older version's input too), else
+ *  keeps the recorded results. */
 export function reloadRun(runDir: string): { run: ProbeRun; reanalyzed: boolean } {
-  const run = loadRun(runDir);
-  const allLogs = run.input.trials.every((t) => t.streams.every((s) => existsSync(join(runDir, s.log))));
-  return allLogs ? { run: analyzeRun(run.input, runDir), reanalyzed: true } : { run, reanalyzed: false };
+  const { path, run } = readReport(runDir);
+  const current = run.schemaVersion === REPORT_SCHEMA_VERSION;
+  if (run.schema !== REPORT_SCHEMA || !(current || REANALYSABLE_VERSIONS.includes(run.schemaVersion as number))) throw versionError(path, run);
+  const input = run.input as RunInput;
+  if (input.trials.every((t) => t.streams.every((s) => existsSync(join(runDir, s.log))))) return { run: analyzeRun(input, runDir), reanalyzed: true };
+  if (!current) throw versionError(path, run, '; re-analysing it needs the raw logs it names');
+  return { run: run as ProbeRun, reanalyzed: false };
 }

@@ -1,5 +1,6 @@
 // Pass/fail limits on the figures: one JUnit test case each, so CI shows them by name.
 import type { Summary } from '../probe/stats.js';
+import { didNotResume } from './format.js';
 import { metrics, metricValues, type MetricName, type StatisticRow } from './metrics.js';
 import type { TrialResult } from './run.js';
 
@@ -29,12 +30,18 @@ export function thresholdName(t: Threshold): string {
 
 export function evaluateThresholds(thresholds: readonly Threshold[], trials: readonly TrialResult[], stats: readonly StatisticRow[]): ThresholdResult[] {
   return thresholds.map((t) => {
+    const values = metricValues(trials, t.metric, t.stream).map((v) => ({ what: `${v.trial}${v.stream ? ` ${v.stream}` : ''}`, value: v.value, didNotResume: v.didNotResume }));
+    // A stream that never came back fails whatever the bounds, also a statistic's.
     const checked = t.statistic
-      ? stats
-          .filter((r) => r.metric === t.metric && (t.stream === undefined || r.stream === t.stream))
-          .map((r) => ({ what: `${t.statistic} of ${r.stream ?? 'trials'}`, value: r.summary[t.statistic!] as number | null }))
-      : metricValues(trials, t.metric, t.stream).map((v) => ({ what: `${v.trial}${v.stream ? ` ${v.stream}` : ''}`, value: v.value }));
-    const failures = checked.flatMap(({ what, value }) => {
+      ? [
+          ...values.filter((v) => v.didNotResume),
+          ...stats
+            .filter((r) => r.metric === t.metric && (t.stream === undefined || r.stream === t.stream) && r.summary)
+            .map((r) => ({ what: `${t.statistic} of ${r.stream ?? 'trials'}`, value: r.summary![t.statistic!] as number | null, didNotResume: false })),
+        ]
+      : values;
+    const failures = checked.flatMap(({ what, value, didNotResume: stopped }) => {
+      if (stopped) return [`${what}: ${didNotResume(value)}`];
       if (value === null) return [`${what}: not measured`];
       if (t.min !== undefined && value < t.min) return [`${what}: ${value} < ${t.min}`];
       if (t.max !== undefined && value > t.max) return [`${what}: ${value} > ${t.max}`];

@@ -159,8 +159,8 @@ function thresholdsOf(raw: Raw[], labels: string[], steps: StepSpec[], report: (
       t.stream = th.stream;
     }
     if (!labels.length) report([...at, key], 'a threshold needs streams to measure', 'add streams: [{workload: NAME}] or [{from: NODE, to: NODE}]');
-    else if ((t.metric === 'switchingMs' || t.metric === 'migrationMs') && !migrates) report([...at, key], `${t.metric} is measured on migrations, and no step migrates`, 'add a migrate step, or remove this threshold');
-    else if ((t.metric === 'downtimeMs' || t.metric === 'disruptionMs') && !windows) report([...at, key], `${t.metric} is measured in migration or link-cut windows, and no step makes one`, 'add a migrate or cut step');
+    else if ((t.metric === 'switchingMs' || t.metric === 'migrationMs' || t.metric === 'resumeToFirstPacketMs') && !migrates) report([...at, key], `${t.metric} is measured on migrations, and no step migrates`, 'add a migrate step, or remove this threshold');
+    else if ((t.metric === 'downtimeMs' || t.metric === 'disruptionMs' || t.metric === 'didNotResume') && !windows) report([...at, key], `${t.metric} is measured in migration or link-cut windows, and no step makes one`, 'add a migrate or cut step');
     out.push(t);
   });
   return out;

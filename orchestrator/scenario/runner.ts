@@ -305,7 +305,8 @@ export function exitCodeOf(r: Pick<ScenarioRun, 'interrupted' | 'passed'>): 0 | 
 export function scenarioSummary(r: ScenarioRun) {
   return {
     schema: 'warplab.scenario-run',
-    schemaVersion: 1,
+    // v2: statistics rows as report.json v2 (summary null when no trial resumed, didNotResume)
+    schemaVersion: 2,
     scenario: r.scenario,
     file: r.file,
     lab: r.lab,

@@ -31,9 +31,10 @@ export async function startWorkloadStreams(lab: StartedLab, w: WorkloadSpec, o: 
   const log = (name: string) => join(o.dir, `${o.prefix ?? ''}${name}.bin`);
   const shell = lab.shell(peer);
   return Promise.all([
-    startProbeStream({ label: `${w.name}→${peer}`, receiver: shell, to: addr, port: APP_PORTS.send, intervalMs: w.app.intervalMs, stream: 1, maxDurationS: o.maxDurationS, logPath: log(`${w.name}-to-${peer}`) }),
+    startProbeStream({ label: `${w.name}→${peer}`, workload: w.name, receiver: shell, to: addr, port: APP_PORTS.send, intervalMs: w.app.intervalMs, stream: 1, maxDurationS: o.maxDurationS, logPath: log(`${w.name}-to-${peer}`) }),
     startProbeStream({
       label: `${peer}→${w.name}→${peer}`,
+      workload: w.name,
       sender: shell,
       receiver: shell,
       to: addr,

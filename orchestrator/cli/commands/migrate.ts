@@ -4,6 +4,9 @@ import { join, resolve } from 'node:path';
 import type { MigrationProgress } from '../../migration/driver.js';
 import { measuredMigration } from '../../migration/measured.js';
 import { migrateWorkload, workloadSpec, type MigrationResult } from '../../migration/migrate.js';
+import { readingIn } from '../../report/format.js';
+import { readingOf } from '../../report/metrics.js';
+import type { ProbeRun } from '../../report/run.js';
 import { interruptible, printJson, stateDirOption, table } from '../output.js';
 
 const fmt = (v: number | string) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v);
@@ -15,6 +18,22 @@ export function printMigration(r: MigrationResult): void {
   for (const s of r.switching.switches) console.log(`  ${s.router}: ${s.line}  ${rel(s.doneMs)}${s.kernelUs !== undefined ? ` (kernel ${s.kernelUs} µs)` : ''}`);
   if (r.switching.announceToSwitchedMs !== null) console.log(`announcement → translators switched: ${r.switching.announceToSwitchedMs.toFixed(3)} ms (${r.switching.by})`);
   if (r.switching.switchingMs !== null) console.log(`switching time (announcement → first packet on the new path): ${r.switching.switchingMs.toFixed(3)} ms`);
+}
+
+/** Per stream of the move's one trial: its gap (or that it did not resume), when the workload was back. */
+function readings(run: ProbeRun) {
+  const t = run.trials[0]!;
+  return t.streams.map((s) => ({ s, gap: readingOf('downtimeMs', t, s), back: readingOf('resumeToFirstPacketMs', t, s) }));
+}
+
+/** `--json`'s probe streams; downtimeMs of a stream that did not resume is its silence until the end. */
+function probeStreams(run: ProbeRun) {
+  return readings(run).map(({ s, gap, back }) => ({ stream: s.label, resumed: !gap.didNotResume, downtimeMs: gap.value, resumeToFirstPacketMs: back.didNotResume ? null : back.value, received: s.analysis.received, lost: s.analysis.lost }));
+}
+
+export function probeTable(run: ProbeRun): string {
+  const rows = readings(run).map(({ s, gap, back }) => [s.label, readingIn('ms', gap), readingIn('ms', back), String(s.analysis.received), String(s.analysis.lost)]);
+  return table(['stream', 'largest gap', 'resume → first packet from the workload', 'received', 'lost'], rows);
 }
 
 export function migrateCommand(): Command {
@@ -67,11 +86,10 @@ Example (the paper's experiment: PDC → ADC and back):
         const runDir = resolve(opts.out ?? join('warplab-runs', `migrate-${name}-${workload}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
         const m = await measuredMigration(lab, workload, opts.to, { ...mo, runDir, ...(opts.echoIntervalMs ? { echoIntervalMs: opts.echoIntervalMs } : {}) });
         if (live) process.stderr.write('\r\x1b[K');
-        const gaps = m.run.trials[0]!.streams.map((s) => ({ stream: s.label, downtimeMs: s.analysis.windows[0]?.downtimeMs ?? null, lost: s.analysis.lost, received: s.analysis.received }));
-        if (opts.json) printJson({ ...(m.result ?? {}), ...(m.error ? { error: (m.error as Error).message } : {}), probe: { runDir, streams: gaps } });
+        if (opts.json) printJson({ ...(m.result ?? {}), ...(m.error ? { error: (m.error as Error).message } : {}), probe: { runDir, streams: probeStreams(m.run) } });
         else {
           if (m.result) printMigration(m.result);
-          console.log(table(['stream', 'largest gap (ms)', 'received', 'lost'], gaps.map((g) => [g.stream, g.downtimeMs === null ? '-' : g.downtimeMs.toFixed(1), String(g.received), String(g.lost)])));
+          console.log(probeTable(m.run));
           console.log(`probe run: ${runDir}`);
         }
         if (m.error) throw m.error;

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { SD_KIND } from '../../probe/stats.js';
+import { statisticCells } from '../../report/format.js';
 import { reporters, writeReports } from '../../report/reporter.js';
 import { reloadRun } from '../../report/run.js';
 import { printJson, table } from '../output.js';
@@ -30,8 +31,8 @@ Example:
       console.log(`${reanalyzed ? 're-analysed from the raw logs' : 'raw logs missing: rendered the recorded results'}; wrote ${files.length} file(s):`);
       for (const f of files) console.log(`  ${f}`);
       if (run.statistics.length) {
-        const cell = (v: number | null) => (v === null ? '-' : v.toFixed(3));
-        console.log('\n' + table(['FIGURE', 'STREAM', 'N', 'MEAN', `SD (${SD_KIND})`, 'MIN', 'MEDIAN', 'MAX'], run.statistics.map((r) => [r.metric, r.stream ?? 'all', String(r.summary.n), cell(r.summary.mean), cell(r.summary.sd), cell(r.summary.min), cell(r.summary.median), cell(r.summary.max)])));
+        const cell = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(3));
+        console.log('\n' + table(['FIGURE', 'STREAM', 'N', 'MEAN', `SD (${SD_KIND})`, 'MIN', 'MEDIAN', 'MAX'], run.statistics.map((r) => [r.metric, r.stream ?? 'all', ...statisticCells(r, cell)])));
       }
       for (const t of run.thresholds) console.log(`${t.passed ? 'pass' : 'FAIL'}  ${t.name}${t.passed ? '' : `: ${t.failures.join('; ')}`}`);
     });

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Interrupted, TopologyError } from '../../errors.js';
 import { SD_KIND } from '../../probe/stats.js';
+import { statisticCells } from '../../report/format.js';
 import { metrics, type MetricName } from '../../report/metrics.js';
 import { DEFAULT_SUBSTRATE, substrateNames } from '../../substrate/registry.js';
 import { loadScenarioFile, ScenarioError } from '../../scenario/load.js';
@@ -10,7 +11,7 @@ import type { Scenario } from '../../scenario/model.js';
 import { interruptible, printJson, stateDirOption, table } from '../output.js';
 
 /** The figures the summary shows (report.md has them all). */
-const SHOWN: MetricName[] = ['downtimeMs', 'switchingMs', 'migrationMs', 'disruptionMs', 'lost', 'lossRatio', 'noiseFloorMs'];
+const SHOWN: MetricName[] = ['downtimeMs', 'switchingMs', 'resumeToFirstPacketMs', 'migrationMs', 'disruptionMs', 'lost', 'lossRatio', 'noiseFloorMs'];
 
 function positive(v: string): number {
   const n = Number(v);
@@ -26,12 +27,12 @@ function defaultOut(name: string): string {
 function cell(unit: string, v: number | null | undefined): string {
   if (v === null || v === undefined) return '-';
   if (unit === 'ratio') return `${(v * 100).toFixed(2)} %`;
-  if (unit === 'packets') return Number.isInteger(v) ? String(v) : v.toFixed(1);
+  if (unit !== 'ms') return Number.isInteger(v) ? String(v) : v.toFixed(1);
   return v.toFixed(1);
 }
 
 /** Our figures; the papers' only in the last, labelled column. */
-export function summaryTable(r: ScenarioRun): string {
+export function summaryTable(r: Pick<ScenarioRun, 'run'>): string {
   const run = r.run;
   if (!run) return '(no trial was recorded)';
   const migrations = run.trials.some((t) => t.windows.some((w) => w.kind === 'migration'));
@@ -42,7 +43,7 @@ export function summaryTable(r: ScenarioRun): string {
       const unit = metrics[s.metric].unit;
       const ref = migrations ? run.references.find((x) => x.metric === s.metric) : undefined;
       const u = unit === 'ms' ? ' (ms)' : '';
-      return [`${s.metric}${u}`, s.stream ?? 'all', String(s.summary.n), cell(unit, s.summary.mean), cell(unit, s.summary.sd), cell(unit, s.summary.min), cell(unit, s.summary.median), cell(unit, s.summary.max), ref ? `${ref.mean} (σ ${ref.sd}) ${ref.source}` : ''];
+      return [`${s.metric}${u}`, s.stream ?? 'all', ...statisticCells(s, (v) => cell(unit, v)), ref ? `${ref.mean} (σ ${ref.sd}) ${ref.source}` : ''];
     });
   if (!rows.length) return '(no stream figures: this scenario records no streams)';
   return table(['FIGURE', 'STREAM', 'N', 'MEAN', 'SD', 'MIN', 'MEDIAN', 'MAX', 'PAPER (REFERENCE, NOT MEASURED HERE)'], rows);

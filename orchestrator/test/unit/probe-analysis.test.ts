@@ -35,7 +35,7 @@ function scenario(): Arrivals {
   return arrivals(rows);
 }
 
-const migration: DisruptionWindow = { label: 'migration 1', kind: 'migration', startMs: T0 + 90, endMs: T0 + 160, switchingMs: null };
+const migration: DisruptionWindow = { label: 'migration 1', kind: 'migration', startMs: T0 + 90, endMs: T0 + 160, switchingMs: null, resumedMs: null };
 
 describe('probe analysis of synthetic arrivals', () => {
   it('counts loss, duplicates and reordering exactly', () => {
@@ -103,6 +103,37 @@ describe('probe analysis of synthetic arrivals', () => {
     assert.deepEqual([none.received, none.lost, none.noiseFloorMs, none.windows[0]!.downtimeMs, none.interArrival, none.series], [0, 0, null, null, null, []]);
   });
 
+  it('a stream that never comes back after the window did not resume: its silence until the end, not an earlier gap', () => {
+    // seq 0…199 at seq ms with a 15 ms gap (pre-copy) at 49 → 64, then nothing until the end at 1000 ms
+    const dead = arrivals(Array.from({ length: 200 }, (_, s) => [s, s] as [number, number]).filter(([s]) => s < 50 || s >= 64));
+    const move: DisruptionWindow = { ...migration, startMs: T0 + 40, endMs: T0 + 300, resumedMs: T0 + 250 };
+    const a = analyzeStream(dead, { intervalMs: 1, windows: [move], endMs: T0 + 1000 });
+    assert.deepEqual(
+      { ...a.windows[0]!, disruption: a.windows[0]!.disruption },
+      { window: 'migration 1', resumed: false, downtimeMs: 801, downtimeGap: null, resumeToFirstPacketMs: null, disruption: { startMs: T0 + 49, endMs: null, spanMs: null, gaps: 1, seqSkipped: 14 } },
+    );
+    assert.deepEqual([a.didNotResume, a.endMs, a.lastMs], [1, T0 + 1000, T0 + 199]);
+    // without a recorded end, the silence runs at least to the window's end
+    assert.equal(analyzeStream(dead, { intervalMs: 1, windows: [move] }).windows[0]!.downtimeMs, 101);
+  });
+
+  it('a stream that comes back resumed; resume → first packet is the first new arrival after the resume event', () => {
+    const move: DisruptionWindow = { ...migration, resumedMs: T0 + 120 };
+    const a = analyzeStream(scenario(), { intervalMs: 1, windows: [move], endMs: T0 + 1010 });
+    assert.deepEqual([a.windows[0]!.resumed, a.windows[0]!.downtimeMs, a.windows[0]!.resumeToFirstPacketMs, a.didNotResume], [true, 51, 30, 0]);
+  });
+
+  it('stragglers right after the window are no resume; a recording that ends soon after a live stream is', () => {
+    // 10 ms stream: window 0…100 ms, one packet 5 ms after its end, then silence until 1000 ms
+    const rows: [number, number][] = [[0, 0], [1, 10], [2, 105]];
+    const w: DisruptionWindow = { ...migration, startMs: T0 + 20, endMs: T0 + 100 };
+    const straggler = analyzeStream(arrivals(rows), { intervalMs: 10, windows: [w], endMs: T0 + 1000 });
+    assert.deepEqual([straggler.windows[0]!.resumed, straggler.windows[0]!.downtimeMs], [false, 895]);
+    // the same packet with the recording stopped 20 ms after it: the stream was alive
+    const short = analyzeStream(arrivals(rows), { intervalMs: 10, windows: [w], endMs: T0 + 125 });
+    assert.deepEqual([short.windows[0]!.resumed, short.windows[0]!.downtimeMs], [true, 95]);
+  });
+
   it('keeps one plot point per bucket: the largest gap in it', () => {
     const a = analyzeStream(scenario(), { intervalMs: 1, windows: [] });
     assert.ok(a.series.length <= 1500);
@@ -115,7 +146,7 @@ describe('probe timeline windows', () => {
 
   it('a migration window runs to its completion; switching is RARP → first packet on the new path', () => {
     const w = windowsFromEvents([at(90, 'migration-started'), at(95, 'source-stopped'), at(150, 'destination-resumed'), at(151, 'rarp-seen'), at(152.5, 'first-packet-new-path'), at(170, 'migration-completed')]);
-    assert.deepEqual(w, [{ label: 'migration 1', kind: 'migration', startMs: 90, endMs: 170, switchingMs: 1.5 }]);
+    assert.deepEqual(w, [{ label: 'migration 1', kind: 'migration', startMs: 90, endMs: 170, switchingMs: 1.5, resumedMs: 150 }]);
   });
 
   it('without a completion it ends at the last resume/switch; without a RARP there is no switching time', () => {

@@ -74,8 +74,8 @@ describe('probe reports', function () {
   it('statistics over the trials: downtime = each cut, σ over three values', () => {
     const run = analyzeRun(runInput(dir), dir);
     const row = run.statistics.find((r) => r.metric === 'downtimeMs' && r.stream === 'a→b')!;
-    assert.deepEqual({ ...row.summary, sd: row.summary.sd!.toFixed(6) }, { n: 3, mean: 203, sd: Math.sqrt(13).toFixed(6), min: 200, median: 202, max: 207 });
-    assert.deepEqual(run.statistics.find((r) => r.metric === 'lost' && r.stream === 'b→a')!.summary.mean, (199 + 201 + 206) / 3);
+    assert.deepEqual({ ...row.summary!, sd: row.summary!.sd!.toFixed(6) }, { n: 3, mean: 203, sd: Math.sqrt(13).toFixed(6), min: 200, median: 202, max: 207 });
+    assert.deepEqual(run.statistics.find((r) => r.metric === 'lost' && r.stream === 'b→a')!.summary!.mean, (199 + 201 + 206) / 3);
     assert.deepEqual(run.statistics.find((r) => r.metric === 'switchingMs')!.summary, { n: 3, mean: 20, sd: 10, min: 10, median: 20, max: 30 });
   });
 
@@ -124,11 +124,16 @@ describe('probe reports', function () {
     const again = reloadRun(dir);
     assert.equal(again.reanalyzed, true);
     assert.deepEqual(again.run.trials, recorded.trials);
+    // a v1 report is re-analysed from its raw logs, never rendered as it is
+    writeFileSync(join(dir, 'report.json'), JSON.stringify({ ...recorded, schemaVersion: 1 }));
+    assert.deepEqual([reloadRun(dir).reanalyzed, reloadRun(dir).run.schemaVersion], [true, 2]);
     rmSync(join(dir, 'raw'), { recursive: true });
+    assert.throws(() => reloadRun(dir), /v1, this warplab reads warplab.probe-report v2; re-analysing it needs the raw logs it names/);
+    writeFileSync(join(dir, 'report.json'), JSON.stringify(recorded));
     const kept = reloadRun(dir);
     assert.deepEqual([kept.reanalyzed, kept.run.statistics], [false, recorded.statistics]);
     writeFileSync(join(dir, 'report.json'), JSON.stringify({ ...recorded, schemaVersion: 99 }));
-    assert.throws(() => loadRun(dir), (e) => e instanceof ReportError && /schema warplab.probe-report v99, this warplab reads warplab.probe-report v1/.test(e.message));
+    assert.throws(() => loadRun(dir), (e) => e instanceof ReportError && /schema warplab.probe-report v99, this warplab reads warplab.probe-report v2/.test(e.message));
     await assert.rejects(writeReports(recorded, dir, ['pdf']), /unknown report format pdf; known: json, markdown, junit, svg/);
   });
 
