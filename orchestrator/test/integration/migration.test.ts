@@ -96,7 +96,9 @@ for (const substrate of testSubstrates()) describe(`@root live migration with ne
           // Continues: packets keep arriving well after the last switch, through the one address.
           assert.ok(a.lastMs! > lastSwitch + 500, `${s.label}: last arrival ${a.lastMs! - lastSwitch} ms after the last switch`);
           for (const win of a.windows) assert.ok(win.downtimeMs !== null && win.downtimeMs < 2000, `${s.label} ${win.window}: downtime ${win.downtimeMs} ms`);
-          assert.ok(a.lossRatio < 0.3, `${s.label}: loss ${a.lossRatio}`);
+          // Came back after both moves (a loss ratio would only restate how long the gaps were
+          // against how long the stream ran, which load changes).
+          assert.equal(a.didNotResume, 0, `${s.label}: did not resume after ${a.didNotResume} move(s)`);
         }
       }
       assert.deepEqual(labNamespaces(testTopology(t).name), [], 'namespaces left');
