@@ -6,7 +6,7 @@ import type { ProgressEvent, Substrate } from '../substrate/substrate.js';
 import type { BackgroundProcess, Shell } from '../shell/shell.js';
 import { nodeByName, type Topology } from '../topology/model.js';
 import { defaultStateDir, LabDir, markOf, STATE_VERSION, type LabState, type WorkloadRecord } from './state.js';
-import { carriesMark, waitGone } from './processes.js';
+import { carriesMark, reaped, terminate } from './processes.js';
 import { mountsUnder, unmountUnder } from './mounts.js';
 import { readFileSync } from 'node:fs';
 import { LocalShell } from '../shell/local.js';
@@ -169,12 +169,11 @@ async function destroy(dir: LabDir, substrate: Substrate): Promise<string[]> {
   if (state.status === 'up') dir.write({ ...state, status: 'destroying' });
   // Engines first: they stop their containers, shims and mounts in order.
   const removed: string[] = await stopWorkloadEngines(dir.path);
-  const pids = state.processes.map((p) => p.pid).filter((p) => carriesMark(p, state.mark));
-  for (const p of pids) process.kill(p, 'SIGTERM');
-  await waitGone(pids, 2000);
-  for (const p of pids.filter((x) => carriesMark(x, state.mark))) process.kill(p, 'SIGKILL');
-  removed.push(...pids.map((p) => `process ${p}`));
+  const stopped = await terminate(state.processes.map((p) => p.pid), (p) => carriesMark(p, state.mark), 2000);
+  removed.push(...stopped.map((p) => `process ${p.pid}`));
   removed.push(...(await substrate.destroy(state)));
+  // Gone means reaped: an orphan stays a zombie until init gets to it.
+  await reaped(stopped);
   const mounts = mountsUnder(readFileSync('/proc/self/mountinfo', 'utf8'), [dir.path]);
   const left = await unmountUnder(new LocalShell('host'), [dir.path]);
   if (left.length) throw new LabError(`could not unmount ${left.join(', ')}; the lab's state stays in ${dir.path}`);
