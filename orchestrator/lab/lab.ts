@@ -61,9 +61,7 @@ export class StartedLab implements AsyncDisposable {
   }
 
   private recordProcess(node: string, p: BackgroundProcess): void {
-    this.state = this.dir.read();
-    this.state.processes.push({ pid: p.pid, node, argv: p.argv, startedAt: new Date().toISOString() });
-    this.dir.write(this.state);
+    this.state = this.dir.update((s) => ({ ...s, processes: [...s.processes, { pid: p.pid, node, argv: p.argv, startedAt: new Date().toISOString() }] }));
   }
 
   /** A Shell on the orchestrator's machine whose background processes belong to the lab (a Docker engine). */
@@ -76,9 +74,7 @@ export class StartedLab implements AsyncDisposable {
   }
 
   recordWorkload(name: string, rec: WorkloadRecord): void {
-    this.state = this.dir.read();
-    this.state.workloads = { ...this.state.workloads, [name]: rec };
-    this.dir.write(this.state);
+    this.state = this.dir.update((s) => ({ ...s, workloads: { ...s.workloads, [name]: rec } }));
   }
 
   async down(): Promise<string[]> {
@@ -97,7 +93,6 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab>
   if (missing.length) throw new SubstrateError(`cannot bring up ${t.name} on ${substrate.name}:\n  - ${missing.join('\n  - ')}`);
   if (opts.signal?.aborted) throw new Interrupted('interrupted before bringing the lab up');
 
-  const dir = LabDir.create(opts.stateDir ?? defaultStateDir(), t.name);
   const id = randomBytes(4).toString('hex');
   let state: LabState = {
     version: STATE_VERSION,
@@ -112,15 +107,14 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab>
     objects: [],
     processes: [],
   };
-  dir.write(state);
+  const dir = LabDir.create(opts.stateDir ?? defaultStateDir(), t.name, state);
   try {
     await substrate.create(t, {
       get state() {
         return state;
       },
       record: (objects) => {
-        state = { ...state, objects: [...state.objects, ...objects] };
-        dir.write(state);
+        state = dir.update((s) => ({ ...s, objects: [...s.objects, ...objects] }));
       },
       signal: opts.signal,
       progress: (e) => opts.onProgress?.(e),
@@ -128,8 +122,7 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab>
     const lab = new StartedLab(dir, state, substrate);
     await deployTranslators(lab, opts);
     if (withWorkloads) await startWorkloads(lab, opts);
-    state = { ...dir.read(), status: 'up' };
-    dir.write(state);
+    state = dir.update((s) => ({ ...s, status: 'up' }));
   } catch (e) {
     // Whatever failed or interrupted us, leave nothing behind before reporting it.
     await destroy(dir, substrate).catch((cleanup: Error) => {
@@ -165,8 +158,7 @@ export function listLabs(stateDir = defaultStateDir()): LabState[] {
 }
 
 async function destroy(dir: LabDir, substrate: Substrate): Promise<string[]> {
-  const state = { ...dir.read() };
-  if (state.status === 'up') dir.write({ ...state, status: 'destroying' });
+  const state = dir.update((s) => (s.status === 'up' ? { ...s, status: 'destroying' } : s));
   // Engines first: they stop their containers, shims and mounts in order.
   const removed: string[] = await stopWorkloadEngines(dir.path);
   const stopped = await terminate(state.processes.map((p) => p.pid), (p) => carriesMark(p, state.mark), 2000);
