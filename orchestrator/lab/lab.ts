@@ -60,8 +60,15 @@ export class StartedLab implements AsyncDisposable {
     return s;
   }
 
+  /**
+   * Also forgets processes that have exited (or whose PID no longer carries the mark): a
+   * long run starts probes per trial, and `down` needs only the ones still running.
+   */
   private recordProcess(node: string, p: BackgroundProcess): void {
-    this.state = this.dir.update((s) => ({ ...s, processes: [...s.processes, { pid: p.pid, node, argv: p.argv, startedAt: new Date().toISOString() }] }));
+    this.state = this.dir.update((s) => ({
+      ...s,
+      processes: [...s.processes.filter((r) => carriesMark(r.pid, s.mark)), { pid: p.pid, node, argv: p.argv, startedAt: new Date().toISOString() }],
+    }));
   }
 
   /** A Shell on the orchestrator's machine whose background processes belong to the lab (a Docker engine). */

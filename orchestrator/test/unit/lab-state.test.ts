@@ -1,9 +1,10 @@
-// The lab state file (no root): updates from several processes at once lose nothing, and a
-// lock left by a dead process is broken.
+// The lab state file (no root): updates from several processes at once lose nothing, a lock
+// left by a dead process is broken, and process records stay bounded.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { attach } from '../../lab/lab.js';
 import { processId } from '../../lab/processes.js';
 import { LabDir, type LabState } from '../../lab/state.js';
 import { packageRoot } from '../../paths.js';
@@ -84,5 +85,23 @@ describe('lab state', function () {
     assert.equal(seen, 'creating', "this update waited for the holder's");
     assert.equal(await holder.exited, 0, holder.stderr());
     assert.equal(dir.read().status, 'up');
+  });
+
+  it('forgets exited processes when it records a new one: a long run keeps a bounded list, down still finds every live one', async () => {
+    LabDir.create(root, 'st', initial());
+    const lab = attach('st', root);
+    const host = lab.hostShell();
+    const live = host.spawn(['sleep', '30']);
+    const unmarked = spawn('sleep', ['30']); // e.g. a PID reused by someone else since it was recorded
+    try {
+      LabDir.open(root, 'st').update((s) => ({ ...s, processes: [...s.processes, { pid: unmarked.pid!, node: 'a', argv: ['sleep'], startedAt: '' }] }));
+      for (let i = 0; i < 50; i++) await host.spawn(['true']).exited; // a probe per trial
+      const last = host.spawn(['sleep', '30']);
+      assert.deepEqual(lab.snapshot.processes.map((p) => p.pid), [live.pid, last.pid], 'the running, marked ones: what down signals');
+      last.kill('SIGKILL');
+    } finally {
+      live.kill('SIGKILL');
+      unmarked.kill('SIGKILL');
+    }
   });
 });
