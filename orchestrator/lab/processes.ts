@@ -80,8 +80,8 @@ export function signal(pid: number, sig: NodeJS.Signals): void {
 /**
  * SIGTERM, then SIGKILL after `graceMs`, each signal only to a process that `owned` (its
  * mark, say) still claims at that moment: one that exited meanwhile is skipped, and so is
- * its PID if someone else has it by then. Resolves once none is running, with what it stopped
- * (zombies until their parents reap them: see `reaped`).
+ * its PID if someone else has it by then. Resolves once none runs (or 5 s after SIGKILL),
+ * with what it stopped: zombies until their parents reap them (see `reaped`).
  */
 export async function terminate(pids: readonly number[], owned: (pid: number) => boolean, graceMs: number): Promise<ProcessId[]> {
   const procs = pids.filter(owned).flatMap((p) => processId(p) ?? []);
@@ -97,15 +97,19 @@ export async function terminate(pids: readonly number[], owned: (pid: number) =>
 
 /**
  * Waits up to `ms` for every one of `procs` to be reaped by its parent: an orphan's parent
- * is init, which reaps at its own pace (about once a second here). Says which are still
- * zombies after that, and returns them.
+ * is init, which reaps at its own pace (about once a second here). Says which are left
+ * after that, and returns them.
  */
 export async function reaped(procs: readonly ProcessId[], ms = 5000): Promise<ProcessId[]> {
   await waitUntil(() => !procs.some(unreaped), ms);
   const left = procs.filter(unreaped);
   for (const p of left) {
-    const parent = Number(stat(p.pid)?.[1]);
-    process.stderr.write(`warplab: process ${p.pid} has exited but its parent, pid ${parent} (${cmdline(parent)[0] ?? '?'}), has not reaped it within ${ms / 1000} s; it holds nothing but its PID\n`);
+    const [state, parent] = stat(p.pid) ?? [];
+    process.stderr.write(
+      state === 'Z'
+        ? `warplab: process ${p.pid} has exited, but its parent, pid ${parent} (${cmdline(Number(parent))[0] ?? '?'}), has not reaped it within ${ms / 1000} s; it holds nothing but its PID\n`
+        : `warplab: process ${p.pid} still runs (state ${state}) after SIGKILL\n`,
+    );
   }
   return left;
 }
