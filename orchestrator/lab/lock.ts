@@ -35,9 +35,9 @@ function claim(path: string): boolean {
 
 /**
  * Removes `path` if its holder is dead. Several waiters may find the same dead holder: only
- * the one that claims `path.HOLDER` removes it, and only while it still names that holder,
- * so a lock taken meanwhile by a live process is never removed. A dead claimant's claim is
- * broken the same way.
+ * the one that claims `path.HOLDER` removes it, and only while it still names that holder
+ * (who, dead, never takes it again), so a lock taken meanwhile by a live process is never
+ * removed. A claimant that died in between leaves its claim, which is broken the same way.
  */
 function breakIfStale(path: string): void {
   const h = holder(path);

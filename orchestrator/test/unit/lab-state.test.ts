@@ -66,10 +66,12 @@ describe('lab state', function () {
     const id = processId(crashed.pid!)!;
     crashed.kill('SIGKILL');
     await new Promise((r) => crashed.on('exit', r));
+    // Left behind by a crash: the lock, and a claim on it by a waiter that died breaking it.
     writeFileSync(lock, `${id.pid}-${id.start}`);
+    writeFileSync(`${lock}.${id.pid}-${id.start}`, `${id.pid}-${id.start}`);
     dir.update((s) => ({ ...s, status: 'destroying' }));
     assert.equal(dir.read().status, 'destroying');
-    assert.deepEqual(readdirSync(dir.path), ['state.json'], 'the stale lock is gone, and so is the claim that broke it');
+    assert.deepEqual(readdirSync(dir.path), ['state.json'], 'the stale lock and claim are gone, and so are the claims that broke them');
 
     const holder = child(
       `LabDir.open(process.env.ROOT, 'st').update((s) => {
