@@ -6,7 +6,7 @@ import type { ProgressEvent, Substrate } from '../substrate/substrate.js';
 import type { BackgroundProcess, Shell } from '../shell/shell.js';
 import { nodeByName, type Topology } from '../topology/model.js';
 import { defaultStateDir, LabDir, markOf, STATE_VERSION, type LabState, type WorkloadRecord } from './state.js';
-import { carriesMark, waitGone } from './processes.js';
+import { carriesMark, reaped, terminate } from './processes.js';
 import { mountsUnder, unmountUnder } from './mounts.js';
 import { readFileSync } from 'node:fs';
 import { LocalShell } from '../shell/local.js';
@@ -60,10 +60,15 @@ export class StartedLab implements AsyncDisposable {
     return s;
   }
 
+  /**
+   * Also forgets processes that have exited (or whose PID no longer carries the mark): a
+   * long run starts probes per trial, and `down` needs only the ones still running.
+   */
   private recordProcess(node: string, p: BackgroundProcess): void {
-    this.state = this.dir.read();
-    this.state.processes.push({ pid: p.pid, node, argv: p.argv, startedAt: new Date().toISOString() });
-    this.dir.write(this.state);
+    this.state = this.dir.update((s) => ({
+      ...s,
+      processes: [...s.processes.filter((r) => carriesMark(r.pid, s.mark)), { pid: p.pid, node, argv: p.argv, startedAt: new Date().toISOString() }],
+    }));
   }
 
   /** A Shell on the orchestrator's machine whose background processes belong to the lab (a Docker engine). */
@@ -76,9 +81,7 @@ export class StartedLab implements AsyncDisposable {
   }
 
   recordWorkload(name: string, rec: WorkloadRecord): void {
-    this.state = this.dir.read();
-    this.state.workloads = { ...this.state.workloads, [name]: rec };
-    this.dir.write(this.state);
+    this.state = this.dir.update((s) => ({ ...s, workloads: { ...s.workloads, [name]: rec } }));
   }
 
   async down(): Promise<string[]> {
@@ -97,7 +100,6 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab>
   if (missing.length) throw new SubstrateError(`cannot bring up ${t.name} on ${substrate.name}:\n  - ${missing.join('\n  - ')}`);
   if (opts.signal?.aborted) throw new Interrupted('interrupted before bringing the lab up');
 
-  const dir = LabDir.create(opts.stateDir ?? defaultStateDir(), t.name);
   const id = randomBytes(4).toString('hex');
   let state: LabState = {
     version: STATE_VERSION,
@@ -112,15 +114,14 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab>
     objects: [],
     processes: [],
   };
-  dir.write(state);
+  const dir = LabDir.create(opts.stateDir ?? defaultStateDir(), t.name, state);
   try {
     await substrate.create(t, {
       get state() {
         return state;
       },
       record: (objects) => {
-        state = { ...state, objects: [...state.objects, ...objects] };
-        dir.write(state);
+        state = dir.update((s) => ({ ...s, objects: [...s.objects, ...objects] }));
       },
       signal: opts.signal,
       progress: (e) => opts.onProgress?.(e),
@@ -128,8 +129,7 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab>
     const lab = new StartedLab(dir, state, substrate);
     await deployTranslators(lab, opts);
     if (withWorkloads) await startWorkloads(lab, opts);
-    state = { ...dir.read(), status: 'up' };
-    dir.write(state);
+    state = dir.update((s) => ({ ...s, status: 'up' }));
   } catch (e) {
     // Whatever failed or interrupted us, leave nothing behind before reporting it.
     await destroy(dir, substrate).catch((cleanup: Error) => {
@@ -165,16 +165,14 @@ export function listLabs(stateDir = defaultStateDir()): LabState[] {
 }
 
 async function destroy(dir: LabDir, substrate: Substrate): Promise<string[]> {
-  const state = { ...dir.read() };
-  if (state.status === 'up') dir.write({ ...state, status: 'destroying' });
+  const state = dir.update((s) => (s.status === 'up' ? { ...s, status: 'destroying' } : s));
   // Engines first: they stop their containers, shims and mounts in order.
   const removed: string[] = await stopWorkloadEngines(dir.path);
-  const pids = state.processes.map((p) => p.pid).filter((p) => carriesMark(p, state.mark));
-  for (const p of pids) process.kill(p, 'SIGTERM');
-  await waitGone(pids, 2000);
-  for (const p of pids.filter((x) => carriesMark(x, state.mark))) process.kill(p, 'SIGKILL');
-  removed.push(...pids.map((p) => `process ${p}`));
+  const stopped = await terminate(state.processes.map((p) => p.pid), (p) => carriesMark(p, state.mark), 2000);
+  removed.push(...stopped.map((p) => `process ${p.pid}`));
   removed.push(...(await substrate.destroy(state)));
+  // Gone means reaped: an orphan stays a zombie until init gets to it.
+  await reaped(stopped);
   const mounts = mountsUnder(readFileSync('/proc/self/mountinfo', 'utf8'), [dir.path]);
   const left = await unmountUnder(new LocalShell('host'), [dir.path]);
   if (left.length) throw new LabError(`could not unmount ${left.join(', ')}; the lab's state stays in ${dir.path}`);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-/** Processes carry the lab's mark in their environment; a reused PID does not. */
+/** Processes carry the lab's mark in their environment; a reused PID does not, nor does a zombie (its environment is gone). */
 export function carriesMark(pid: number, mark: string): boolean {
   try {
     return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`WARPLAB_LAB=${mark}`);
@@ -9,14 +9,40 @@ export function carriesMark(pid: number, mark: string): boolean {
   }
 }
 
-/** Running, not a zombie: an unreaped dockerd still answers kill(pid, 0). */
-export function alive(pid: number): boolean {
+/** The fields of /proc/PID/stat after the command name: [0] state, [1] parent, [19] start time. */
+function stat(pid: number): string[] | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    const s = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return s.slice(s.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * Running, not a zombie: something left to signal. A zombie has exited and released its
+ * namespaces, but keeps its PID (and still answers kill(pid, 0)) until its parent reaps it.
+ */
+export function alive(pid: number): boolean {
+  const s = stat(pid);
+  return s !== undefined && s[0] !== 'Z';
+}
+
+/** One process for good: a PID is reused only once its process is reaped, and then with another start time. */
+export interface ProcessId {
+  pid: number;
+  /** Clock ticks since boot. */
+  start: number;
+}
+
+export function processId(pid: number): ProcessId | undefined {
+  const s = stat(pid);
+  return s ? { pid, start: Number(s[19]) } : undefined;
+}
+
+/** Still holds its PID: running, or a zombie its parent has not reaped yet. */
+export function unreaped(p: ProcessId): boolean {
+  return stat(p.pid)?.[19] === String(p.start);
 }
 
 export function cmdline(pid: number): string[] {
@@ -29,13 +55,17 @@ export function cmdline(pid: number): string[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function waitGone(pids: number[], ms: number): Promise<boolean> {
+async function waitUntil(done: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (pids.some(alive)) {
+  while (!done()) {
     if (Date.now() > deadline) return false;
-    await sleep(20);
+    await sleep(10);
   }
   return true;
+}
+
+export function waitGone(pids: number[], ms: number): Promise<boolean> {
+  return waitUntil(() => !pids.some(alive), ms);
 }
 
 /** kill(2) that ignores a process already gone. */
@@ -47,11 +77,39 @@ export function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once all are gone. */
-export async function terminate(pids: number[], graceMs: number): Promise<void> {
-  const live = pids.filter(alive);
-  live.forEach((p) => signal(p, 'SIGTERM'));
-  if (await waitGone(live, graceMs)) return;
-  live.filter(alive).forEach((p) => signal(p, 'SIGKILL'));
-  await waitGone(live, 5000);
+/**
+ * SIGTERM, then SIGKILL after `graceMs`, each signal only to a process that `owned` (its
+ * mark, say) still claims at that moment: one that exited meanwhile is skipped, and so is
+ * its PID if someone else has it by then. Resolves once none runs (or 5 s after SIGKILL),
+ * with what it stopped: zombies until their parents reap them (see `reaped`).
+ */
+export async function terminate(pids: readonly number[], owned: (pid: number) => boolean, graceMs: number): Promise<ProcessId[]> {
+  const procs = pids.filter(owned).flatMap((p) => processId(p) ?? []);
+  const send = (sig: NodeJS.Signals) => procs.filter((p) => owned(p.pid)).forEach((p) => signal(p.pid, sig));
+  const live = procs.map((p) => p.pid);
+  send('SIGTERM');
+  if (!(await waitGone(live, graceMs))) {
+    send('SIGKILL');
+    await waitGone(live, 5000);
+  }
+  return procs;
+}
+
+/**
+ * Waits up to `ms` for every one of `procs` to be reaped by its parent: an orphan's parent
+ * is init, which reaps at its own pace (about once a second here). Says which are left
+ * after that, and returns them.
+ */
+export async function reaped(procs: readonly ProcessId[], ms = 5000): Promise<ProcessId[]> {
+  await waitUntil(() => !procs.some(unreaped), ms);
+  const left = procs.filter(unreaped);
+  for (const p of left) {
+    const [state, parent] = stat(p.pid) ?? [];
+    process.stderr.write(
+      state === 'Z'
+        ? `warplab: process ${p.pid} has exited, but its parent, pid ${parent} (${cmdline(Number(parent))[0] ?? '?'}), has not reaped it within ${ms / 1000} s; it holds nothing but its PID\n`
+        : `warplab: process ${p.pid} still runs (state ${state}) after SIGKILL\n`,
+    );
+  }
+  return left;
 }

@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
+import { withLock } from './lock.js';
 import type { Topology } from '../topology/model.js';
 
 export const STATE_VERSION = 1;
@@ -62,8 +63,8 @@ export class LabDir {
     this.path = join(root, 'labs', name);
   }
 
-  /** Claims the name; fails if a lab of that name exists. */
-  static create(root: string, name: string): LabDir {
+  /** Claims the name and writes the first state; fails if a lab of that name exists. */
+  static create(root: string, name: string, initial: LabState): LabDir {
     const dir = new LabDir(root, name);
     mkdirSync(join(root, 'labs'), { recursive: true, mode: 0o700 });
     try {
@@ -74,6 +75,7 @@ export class LabDir {
       }
       throw e;
     }
+    dir.write(initial);
     return dir;
   }
 
@@ -105,14 +107,32 @@ export class LabDir {
     return s;
   }
 
+  /**
+   * Every change of the state: read, change, write, holding the lab's lock, so that two
+   * warplab processes on one lab (`run --lab` beside `migrate`) never lose each other's
+   * records. Returns the state written.
+   */
+  update(change: (s: LabState) => LabState): LabState {
+    return withLock(this.lock, () => {
+      const s = change(this.read());
+      this.write(s);
+      return s;
+    });
+  }
+
+  private get lock(): string {
+    return join(this.path, 'state.lock');
+  }
+
   /** Atomic: a crash leaves the old or the new state, never half of one. */
-  write(s: LabState): void {
-    const tmp = `${this.file}.tmp`;
+  private write(s: LabState): void {
+    const tmp = `${this.file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(s, null, 1), { mode: 0o600 });
     renameSync(tmp, this.file);
   }
 
+  /** Waits for an update under way in another process, so that it does not recreate the state. */
   remove(): void {
-    rmSync(this.path, { recursive: true, force: true });
+    withLock(this.lock, () => rmSync(this.path, { recursive: true, force: true }));
   }
 }

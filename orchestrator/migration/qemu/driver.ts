@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Interrupted, MigrationError, ReadinessTimeout } from '../../errors.js';
-import { carriesMark, waitGone } from '../../lab/processes.js';
+import { carriesMark, terminate } from '../../lab/processes.js';
 import type { WorkloadRecord } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
 import type { BackgroundProcess } from '../../shell/shell.js';
@@ -195,7 +195,6 @@ export class QemuDriver implements MigrationDriver {
   }
 
   private async gone(pid: number, ctx: DriverContext): Promise<void> {
-    await waitGone([pid], 5000);
-    if (carriesMark(pid, ctx.lab.snapshot.mark)) process.kill(pid, 'SIGKILL');
+    await terminate([pid], (p) => carriesMark(p, ctx.lab.snapshot.mark), 5000);
   }
 }

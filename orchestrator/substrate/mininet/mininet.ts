@@ -9,7 +9,7 @@
 // alone — kills it with SIGKILL, which makes the kernel remove every node, link and switch.
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { Interrupted, LabError, SubstrateError } from '../../errors.js';
-import { carriesMark } from '../../lab/processes.js';
+import { alive, carriesMark, processId, reaped, signal, waitGone } from '../../lab/processes.js';
 import type { LabState, OwnedObject } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
 import type { BackgroundProcess, ExecOptions, ExecResult, Shell, SpawnOptions } from '../../shell/shell.js';
@@ -66,20 +66,6 @@ function processesIn(inodes: Set<number>, skip: Set<number>, skipPidNs?: string)
   return out;
 }
 
-/** Gone or a zombie (whose parent may be a dead orchestrator's reaper): nothing left to kill. */
-function dead(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] === 'Z';
-  } catch {
-    return true;
-  }
-}
-
-async function waitDead(pids: number[], ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pids.every(dead) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-}
-
 /**
  * Waits until no process is left in the sandbox's PID namespace or in the lab's network
  * namespaces. A zombie holds neither, unless it is the main thread of a process whose other
@@ -93,7 +79,7 @@ async function waitEmpty(pidNs: string | undefined, inodes: Set<number>, ms: num
       if (!/^\d+$/.test(d)) return false;
       try {
         const mine = (pidNs && readlinkSync(`/proc/${d}/ns/pid`) === pidNs) || inodes.has(Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${d}/ns/net`))?.[1]));
-        return mine && !(dead(Number(d)) && readdirSync(`/proc/${d}/task`).length === 1);
+        return mine && (alive(Number(d)) || readdirSync(`/proc/${d}/task`).length > 1);
       } catch {
         return false; // gone, a zombie, or a kernel thread
       }
@@ -273,37 +259,30 @@ export class MininetSubstrate implements Substrate {
     } catch {
       pidNs = undefined;
     }
+    // Down waits for their reaping, and for unshare's, as for the lab's recorded processes.
+    const stopped = [u].flatMap((p) => processId(p) ?? []);
     for (const sig of ['TERM', 'KILL'] as const) {
       const pids = processesIn(inodes, new Set([u, process.pid]), pidNs);
       if (!pids.length) break;
-      for (const p of pids) {
-        try {
-          process.kill(p, `SIG${sig}`);
-        } catch {
-          /* gone */
-        }
-      }
+      stopped.push(...pids.flatMap((p) => processId(p) ?? []));
+      pids.forEach((p) => signal(p, `SIG${sig}`));
       removed.push(...pids.map((p) => `process ${p} (SIG${sig})`));
-      if (sig === 'TERM') await waitDead(pids, 2000);
+      if (sig === 'TERM') await waitGone(pids, 2000);
     }
     // The sandbox's init: its death ends the PID namespace, and unshare, which waits for
     // it, reaps it and exits (SIGKILL to unshare instead would leave the reaping to
     // whatever adopts the init, at its own pace). Without a known init, unshare
     // (--kill-child passes the SIGKILL on).
-    const target = init && carriesMark(init, state.mark) ? init : u;
-    try {
-      process.kill(target, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
+    signal(init && carriesMark(init, state.mark) ? init : u, 'SIGKILL');
     if (this.client && this.client.pid === u) {
       // A ref'd timer: the detached helper no longer keeps this process alive by itself.
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.client.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
       clearTimeout(timer);
     }
-    await waitDead([u], 10_000);
+    await waitGone([u], 10_000);
     await waitEmpty(pidNs, inodes, 5000);
+    await reaped(stopped);
     removed.push(`sandbox ${u} (Mininet, ${nodes.length} nodes)`);
     return removed;
   }

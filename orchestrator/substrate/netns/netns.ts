@@ -2,7 +2,7 @@
 // namespace per lan. No daemon; everything is named wl-LAB-NODE and marked with the lab's mark.
 import { existsSync } from 'node:fs';
 import { ExecError, Interrupted, SubstrateError } from '../../errors.js';
-import { waitGone } from '../../lab/processes.js';
+import { processId, reaped, waitGone, type ProcessId } from '../../lab/processes.js';
 import type { LabState } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
 import { hasCommand, type BackgroundProcess, type Shell } from '../../shell/shell.js';
@@ -104,12 +104,15 @@ export class NetnsSubstrate implements Substrate {
       if (m === state.mark || (m === undefined && state.status === 'creating')) doomed.push(o.name);
       else process.stderr.write(`warplab: leaving namespace ${o.name}: it carries ${m ? `mark ${m}` : 'no mark'}, not ${state.mark}\n`);
     }
-    // Processes inside the lab's own namespaces are the lab's: stop them before the namespace goes.
+    // Processes inside the lab's own namespaces are the lab's: stop them before the namespace
+    // goes, and wait for their reaping, as for the lab's recorded processes.
+    const stopped: ProcessId[] = [];
     for (const sig of ['TERM', 'KILL'] as const) {
       const pids = (await Promise.all(doomed.map((ns) => this.host.exec(['ip', 'netns', 'pids', ns], { check: false }))))
         .flatMap((r) => r.stdout.split('\n'))
         .filter((p) => /^\d+$/.test(p));
       if (!pids.length) break;
+      stopped.push(...pids.flatMap((p) => processId(Number(p)) ?? []));
       await this.host.exec(['kill', `-${sig}`, ...pids], { check: false });
       removed.push(...pids.map((p) => `process ${p} (SIG${sig})`));
       if (sig === 'TERM') await waitGone(pids.map(Number), 2000);
@@ -119,6 +122,7 @@ export class NetnsSubstrate implements Substrate {
       if (r.exitCode !== 0) throw new ExecError(['ip', '-force', '-batch', '-'], 'host', r.exitCode, r.stdout, r.stderr, r.durationMs);
       removed.push(...doomed.map((n) => `netns ${n}`));
     }
+    await reaped(stopped);
     return removed;
   }
 }

@@ -215,10 +215,13 @@ links:
       const upRes = warplab(stateDir, substrate, 'up', file);
       assert.equal(upRes.status, 0, upRes.stderr);
       assert.equal(labNetnsInodes(attach(name, stateDir).snapshot).inodes.length, substrate === 'mininet' ? 5 : 4, 'the nodes (and the Mininet sandbox) are still there');
-      // A long-running process started through `exec`, left running when down comes.
+      // A long-running process started through `exec`, left running when down comes, and
+      // orphaned: its parent, the exec command, is killed, so init has to reap it.
       const bg = spawn(process.execPath, [bin, 'exec', name, 'r1', '--state-dir', stateDir, '--', 'sleep', '300'], { stdio: 'ignore' });
-      const before = labProcesses(name).length;
-      await until('the exec process', () => labProcesses(name).length > before);
+      await until('the exec process recorded', () => attach(name, stateDir).snapshot.processes.length > 0);
+      const orphan = attach(name, stateDir).snapshot.processes[0]!.pid;
+      bg.kill('SIGKILL');
+      await new Promise((r) => bg.on('exit', r));
       const inspect = JSON.parse(warplab(stateDir, substrate, 'inspect', name, '--json').stdout);
       assert.equal(inspect.substrate, substrate);
       assert.deepEqual(inspect.nodes.map((n: { name: string; running: boolean }) => [n.name, n.running]), [['h1', true], ['r1', true], ['r2', true], ['h2', true]]);
@@ -230,7 +233,7 @@ links:
       assert.equal(attach(name, stateDir).topology.name, name);
       const ns = labNetnsInodes(attach(name, stateDir).snapshot);
       assert.equal(warplab(stateDir, substrate, 'down', name).status, 0);
-      await new Promise((r) => bg.on('exit', r));
+      assert.ok(!existsSync(`/proc/${orphan}`), `process ${orphan} reaped, not a zombie, when down returned`);
       assertNothingLeft(name, stateDir, linksBefore, ns);
     });
   });

@@ -1,4 +1,6 @@
-// The real udp-send/udp-recv over loopback (no root): pacing, stall handling, clean stop.
+// The real udp-send/udp-recv over loopback (no root): stall handling, counts, clean stop.
+// Logic only: how long a stall or a gap lasts depends on the machine's load, so no duration
+// is asserted here (the probe's accuracy is a benchmark figure: npm run bench:probe).
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +26,7 @@ describe('probe programs over loopback', function () {
   beforeEach(() => (dir = tempStateDir()));
   afterEach(() => removeDir(dir));
 
-  it('a sender paused for 80 ms leaves one gap and skips its slots instead of bursting', async () => {
+  it('a paused sender skips its slots instead of bursting, and every packet it sent is logged', async () => {
     const sender = new WatchedShell();
     const receiver: Shell = new LocalShell('loopback');
     const probe = await startProbeStream({ label: 'lo', sender, receiver, to: '127.0.0.1', intervalMs: 1, stream: 7, maxDurationS: 10, logPath: join(dir, 'lo.bin') });
@@ -42,16 +44,19 @@ describe('probe programs over loopback', function () {
     const arrivals = log.streams.get(7)!;
     assert.equal(arrivals.seq.length, capture.sender.sent, 'every packet sent was logged before the receiver exited');
     assert.equal(capture.receiver.logged, capture.sender.sent);
-    assert.ok(capture.sender.skippedSlots >= 70, `skipped ${capture.sender.skippedSlots} slots`);
-
+    // Stopped for many 1 ms slots, the sender missed them: it says so, and the sequence
+    // numbers stay consecutive (a stall is not loss).
+    assert.ok(capture.sender.skippedSlots > 0, 'the sender counted the slots it missed');
     const a = analyzeStream(arrivals, { intervalMs: 1, windows: [], sent: capture.sender.sent });
-    assert.equal(a.lost, 0);
-    const pause = a.gaps.reduce((g, x) => (x.durationMs > g.durationMs ? x : g));
-    assert.ok(pause.durationMs >= 79 && pause.durationMs < 120, `pause gap ${pause.durationMs} ms`);
-    assert.equal(pause.seqSkipped, 0, 'sequence numbers stay consecutive across a stall');
-    assert.ok(Math.abs(pause.sendSpanMs - pause.durationMs) < 1, 'the send times show the sender itself was silent');
-    const after = Array.from(arrivals.recvMs).filter((t) => t > pause.endMs && t <= pause.endMs + 20);
-    assert.ok(after.length <= 22, `no catch-up burst: ${after.length} packets in the 20 ms after the stall`);
+    assert.deepEqual([a.lost, a.duplicates, a.reordered], [0, 0, 0]);
+    assert.deepEqual(a.gaps.filter((g) => g.seqSkipped > 0), [], 'no gap hides a lost packet');
+    // No catch-up burst: the schedule sends each slot at most once and never early, so any
+    // three consecutive packets span more than one interval on the sender's clock (half of
+    // it here: these are its realtime stamps, pacing uses the monotonic clock). A burst of
+    // the missed slots would put them microseconds apart.
+    const send = arrivals.sendMs;
+    const burst = Array.from(send.subarray(2), (t, i) => t - send[i]!).findIndex((d) => d <= 0.5);
+    assert.equal(burst, -1, `packets ${burst}..${burst + 2} were sent within half an interval`);
   });
 
   it('fails clearly when the receiver cannot start', async () => {

@@ -193,10 +193,10 @@ async function stopByState(docker: Dockerode, state: EngineState, shell: Shell):
     } catch {
       /* not answering: the steps below still clean up */
     }
-    await terminate([dockerd], 15_000);
+    await terminate([dockerd], (p) => isOurs(p, l.dataRoot), 15_000);
   }
   const containerd = state.containerdPid ?? readPid(join(l.execRoot, 'containerd', 'containerd.pid'));
-  if (isOurs(containerd, containerdConfig(l))) await terminate([containerd], 5_000);
+  if (containerd !== undefined) await terminate([containerd], (p) => isOurs(p, containerdConfig(l)), 5_000);
   await reapShims(containerdSocket(l), l.namespace, l.execRoot);
   const left = await unmountUnder(shell, l.runDir ? [l.dir, l.runDir] : [l.dir]);
   if (left.length) throw new DockerEngineError(`still mounted after stopping the dockerd of ${l.dir}:\n    ${left.join('\n    ')}`);

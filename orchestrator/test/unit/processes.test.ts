@@ -1,0 +1,44 @@
+// Stopping a lab's processes (no root): signals only to what the caller still owns, no
+// error for what exited meanwhile, and "gone" means reaped.
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { alive, processId, reaped, terminate, unreaped } from '../../lab/processes.js';
+
+describe('lab processes', () => {
+  it('terminate signals only the processes the caller still owns, and takes an exited one in stride', async () => {
+    const [mine, theirs, exited] = [spawn('sleep', ['30']), spawn('sleep', ['30']), spawn('true')];
+    await once(exited, 'exit');
+    try {
+      const stopped = await terminate([mine.pid!, theirs.pid!, exited.pid!], (p) => p !== theirs.pid, 2000);
+      assert.deepEqual(stopped.map((p) => p.pid), [mine.pid]);
+      assert.ok(!alive(mine.pid!) && alive(theirs.pid!));
+    } finally {
+      theirs.kill('SIGKILL');
+    }
+  });
+
+  it('reaped waits for the parent to reap, and names a parent that does not', async () => {
+    // A shell that starts a child and then becomes a `sleep`, which never waits for it.
+    const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = Number(String((await once(parent.stdout, 'data'))[0]).trim());
+    const id = processId(child)!;
+    const [stopped] = await terminate([child], () => true, 2000);
+    assert.deepEqual(stopped, id);
+    assert.ok(!alive(child) && unreaped(id), 'a zombie: exited, PID still held');
+
+    const said: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((s: string) => (said.push(s), true)) as typeof process.stderr.write;
+    try {
+      assert.deepEqual(await reaped([id], 200), [id]);
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.match(said.join(''), new RegExp(`process ${child} has exited, but its parent, pid ${parent.pid} \\(sleep\\), has not reaped it within 0.2 s`));
+
+    parent.kill('SIGKILL'); // its zombie goes to init, which reaps it
+    await once(parent, 'exit');
+    assert.deepEqual(await reaped([id], 30_000), []);
+  });
+});
