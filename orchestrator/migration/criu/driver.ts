@@ -32,18 +32,20 @@ import type { DriverContext, DriverResult, MigrationDriver, Prepared } from '../
 
 export const engineDir = (lab: StartedLab) => join(lab.path, 'docker');
 
-/** One engine per lab; concurrent starts share it. */
+/** One engine per lab; concurrent starts share it. Keyed by the lab's mark, new with every
+ *  `up`: a lab brought up again under the same name (same path) gets an engine of its own. */
 const engines = new Map<string, Promise<DockerEngine>>();
 
 function engineOf(lab: StartedLab): Promise<DockerEngine> {
-  let e = engines.get(lab.path);
+  const key = lab.snapshot.mark;
+  let e = engines.get(key);
   if (!e) {
     const dir = engineDir(lab);
     e = existsSync(join(dir, 'engine.json'))
       ? attachEngine(dir, lab.hostShell())
       : startEngine({ dir, shell: lab.hostShell(), criu: DEFAULT_CRIU });
-    e.catch(() => engines.delete(lab.path));
-    engines.set(lab.path, e);
+    e.catch(() => engines.delete(key));
+    engines.set(key, e);
   }
   return e;
 }

@@ -2,7 +2,8 @@
 // the watcher, and the UDP probe measuring both directions on the client.
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { attach, down, up, type StartedLab } from '../../lab/lab.js';
@@ -31,6 +32,8 @@ for (const substrate of testSubstrates()) describe(`@root live migration with ne
   });
   /** Every lab of this suite: its test name (WARPLAB_TEST_TAG) on this substrate. */
   const start = <T extends Parameters<typeof up>[0]>(t: T) => up(testTopology(t), { stateDir, substrate });
+  /** containerd's per-checkpoint image folders in the system's temp folder (none may be ours). */
+  const checkpointTmp = () => readdirSync(tmpdir()).filter((f) => f.startsWith('ctrd-checkpoint'));
   /** Skips a test, saying why, where this machine cannot run the driver. */
   const needs = async (ctx: Mocha.Context, kind: WorkloadKind) => requireWorkloads(ctx, await icoinWith(kind, 'icoin-needs'));
   beforeEach(() => {
@@ -57,6 +60,7 @@ for (const substrate of testSubstrates()) describe(`@root live migration with ne
       await needs(this, k.kind);
       const t = await icoinWith(k.kind, 'icoin-mig');
       const events = new EventLog();
+      const tmpBefore = checkpointTmp();
       {
         await using lab = await start(t);
         const w = t.workloads[0]!;
@@ -103,6 +107,7 @@ for (const substrate of testSubstrates()) describe(`@root live migration with ne
       }
       assert.deepEqual(labNamespaces(testTopology(t).name), [], 'namespaces left');
       assert.deepEqual(labProcesses(testTopology(t).name), [], 'QEMU, dockerd, watcher, probe or sandbox processes left');
+      assert.deepEqual(checkpointTmp(), tmpBefore, "containerd's checkpoint images left in the system's temp folder");
     });
   }
 

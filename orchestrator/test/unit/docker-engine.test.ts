@@ -40,7 +40,10 @@ describe('docker engine layout', () => {
     assert.equal(after('--config-file'), '/tmp/lab/docker/daemon.json');
     for (const f of ['--iptables=false', '--ip6tables=false', '--ip-masq=false', '--bridge=none', '--experimental']) assert.ok(argv.includes(f), f);
     assert.equal(after('--exec-opt'), 'native.cgroupdriver=cgroupfs');
-    assert.deepEqual(dockerdEnv('/var/cache/warplab/bin/criu', '/usr/bin:/bin'), { PATH: '/var/cache/warplab/bin:/usr/bin:/bin' });
+    assert.deepEqual(dockerdEnv(engineLayout('/run/warplab/labs/x/docker'), '/var/cache/warplab/bin/criu', '/usr/bin:/bin'), {
+      PATH: '/var/cache/warplab/bin:/usr/bin:/bin',
+      TMPDIR: '/run/warplab/labs/x/docker/tmp',
+    });
   });
 });
 

@@ -118,12 +118,13 @@ export async function startEngine(o: StartEngineOptions): Promise<DockerEngine> 
     throw new DockerEngineError(`${o.criu} is not an executable criu: run \`bash ci/criu.sh\`, which builds one and prints its path`);
   }
   mkdirSync(l.dir, { recursive: true, mode: 0o700 });
+  mkdirSync(l.tmpDir, { recursive: true, mode: 0o700 });
   if (l.runDir) mkdirSync(l.runDir, { recursive: true, mode: 0o700 });
   writeFileSync(l.configFile, '{}\n');
   rmSync(l.socket, { force: true }); // a killed dockerd leaves it; a stale one would look ready
   rmSync(l.pidFile, { force: true });
 
-  const proc = o.shell.spawn(dockerdArgv(l), { env: dockerdEnv(o.criu), logFile: l.logFile });
+  const proc = o.shell.spawn(dockerdArgv(l), { env: dockerdEnv(l, o.criu), logFile: l.logFile });
   if (proc.pid <= 0) throw new DockerEngineError(`could not run dockerd on ${o.shell.where} (is docker.io installed?)`);
   const docker = connectDocker(l.socket);
   const state: EngineState = { version: 1, pid: proc.pid, layout: l };

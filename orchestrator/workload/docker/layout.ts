@@ -22,6 +22,9 @@ export interface EngineLayout {
   configFile: string;
   /** What attachEngine reads back. */
   stateFile: string;
+  /** TMPDIR of dockerd and its containerd: containerd writes every checkpoint's images to a
+   *  `ctrd-checkpoint*` folder there and never removes it; inside the lab, `down` does. */
+  tmpDir: string;
   /** containerd namespace: unique per lab folder. */
   namespace: string;
   /** Set when `dir` is too long for unix sockets: socket and exec-root live here instead. */
@@ -43,6 +46,7 @@ export function engineLayout(dirIn: string): EngineLayout {
     logFile: join(dir, 'dockerd.log'),
     configFile: join(dir, 'daemon.json'),
     stateFile: join(dir, 'engine.json'),
+    tmpDir: join(dir, 'tmp'),
     namespace: `warplab-${id}`,
     ...(runDir ? { runDir } : {}),
   };
@@ -78,7 +82,7 @@ export function dockerdArgv(l: EngineLayout): string[] {
   ];
 }
 
-/** runc finds criu on PATH: the working one goes first. */
-export function dockerdEnv(criu: string, path = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): Record<string, string> {
-  return { PATH: `${dirname(criu)}:${path}` };
+/** runc finds criu on PATH: the working one goes first. Temporary files stay in the lab. */
+export function dockerdEnv(l: EngineLayout, criu: string, path = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): Record<string, string> {
+  return { PATH: `${dirname(criu)}:${path}`, TMPDIR: l.tmpDir };
 }
