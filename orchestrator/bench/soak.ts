@@ -49,6 +49,8 @@ export interface KindSoak {
   /** Why this kind could not run here; nothing was measured. */
   skipped?: string;
   labs: number;
+  /** Labs that did not come up, and why. */
+  upFailures: string[];
   moves: MoveOutcome[];
 }
 
@@ -67,13 +69,22 @@ async function soakTopology(kind: WorkloadKind): Promise<Topology> {
 async function soakKind(kind: WorkloadKind, o: SoakOptions): Promise<KindSoak> {
   const t = await soakTopology(kind);
   const missing = await workloadsMissing(t);
-  if (missing.length) return { kind, skipped: missing.join('; '), labs: 0, moves: [] };
+  if (missing.length) return { kind, skipped: missing.join('; '), labs: 0, upFailures: [], moves: [] };
   const w = t.workloads[0]!;
   const hvs = t.nodes.filter((n) => n.kind === 'hypervisor').map((n) => n.name);
-  const result: KindSoak = { kind, labs: 0, moves: [] };
+  const result: KindSoak = { kind, labs: 0, upFailures: [], moves: [] };
   for (let l = 1; l <= o.labs && !o.signal.aborted; l++) {
     o.log(`${kind} lab ${l}/${o.labs}: up`);
-    const lab = await up(t, { signal: o.signal, ...(o.stateDir ? { stateDir: o.stateDir } : {}), ...(o.substrate ? { substrate: o.substrate } : {}) });
+    let lab;
+    try {
+      lab = await up(t, { signal: o.signal, ...(o.stateDir ? { stateDir: o.stateDir } : {}), ...(o.substrate ? { substrate: o.substrate } : {}) });
+    } catch (e) {
+      if (o.signal.aborted) break;
+      // up removed what it made; the failure counts, and the next lab is a fresh try.
+      result.upFailures.push(`lab ${l}: ${(e as Error).message}`);
+      o.log(`${kind} lab ${l}: up FAILED: ${(e as Error).message}`);
+      continue;
+    }
     result.labs++;
     try {
       let at = w.on;
@@ -118,11 +129,11 @@ export async function soak(o: SoakOptions): Promise<KindSoak[]> {
 
 function summaryRows(results: readonly KindSoak[]): string[][] {
   return results.map((r) => {
-    if (r.skipped) return [r.kind, '0', '0', '-', '-', '-', `skipped: ${r.skipped}`];
+    if (r.skipped) return [r.kind, '0', '0', '-', '-', '-', '-', `skipped: ${r.skipped}`];
     const silent = r.moves.filter((m) => m.silent.length).length;
     const failed = r.moves.filter((m) => m.error !== undefined && !m.silent.length).length;
     const s = summarize(r.moves.flatMap((m) => m.downtimesMs));
-    return [r.kind, String(r.labs), String(r.moves.length), String(silent), String(failed), s ? `${s.median.toFixed(1)} / ${s.max.toFixed(1)}` : '-', ''];
+    return [r.kind, String(r.labs), String(r.upFailures.length), String(r.moves.length), String(silent), String(failed), s ? `${s.median.toFixed(1)} / ${s.max.toFixed(1)}` : '-', ''];
   });
 }
 
@@ -169,10 +180,11 @@ Example (the reliability claim in the README: 100 moves over 10 fresh labs per k
         const bad = results.flatMap((r) => r.moves.filter((m) => m.silent.length || m.error !== undefined));
         if (opts.json) console.log(JSON.stringify({ schema: 'warplab.soak', out, interrupted: irq.signal.aborted, results }, null, 2));
         else {
-          console.log(table(['kind', 'labs', 'moves', 'silent', 'failed', 'largest gap median / max (ms)', ''], summaryRows(results)));
+          console.log(table(['kind', 'labs up', 'up failed', 'moves', 'silent', 'failed', 'largest gap median / max (ms)', ''], summaryRows(results)));
+          for (const f of results.flatMap((r) => r.upFailures.map((x) => `${r.kind} ${x}`))) console.log(`up failed: ${f}`);
           for (const m of bad) console.log(`${m.kind} lab ${m.lab} move ${m.move} ${m.from} → ${m.to}: ${m.error ?? `did not resume: ${m.silent.join(', ')}`}\n  ${m.runDir}`);
         }
-        process.exitCode = irq.signal.aborted ? 130 : bad.length ? 1 : 0;
+        process.exitCode = irq.signal.aborted ? 130 : bad.length || results.some((r) => r.upFailures.length) ? 1 : 0;
       } finally {
         irq.dispose();
       }
