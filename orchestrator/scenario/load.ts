@@ -1,7 +1,7 @@
 // YAML → Scenario, in the topology loader's pipeline: syntax → schema (unknown keys are
 // errors) → the topology (by path or inline) → semantic checks of streams, steps and
 // thresholds against it. Every problem is reported at once, as file:line:col: path: message.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isMap, type Node } from 'yaml';
@@ -52,7 +52,7 @@ function inlineText(src: YamlSource): string {
 function topologyOf(src: YamlSource, raw: Raw, issues: Issue[]): { topology?: Topology; file?: string } {
   if (typeof raw.topology === 'string') {
     const file = resolve(dirname(src.file), raw.topology);
-    if (!existsSync(file)) {
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) {
       issues.push({ pos: src.locate(['topology']), path: 'topology', message: `no topology file "${raw.topology}" next to this scenario`, hint: "a path is relative to the scenario file's folder, e.g. ../icoin2011-paging.yaml" });
       return {};
     }
