@@ -9,6 +9,7 @@ import { formatIssue, TopologyError, WarplabError, type Issue } from '../errors.
 import { packageRoot } from '../paths.js';
 import { metrics, type MetricName } from '../report/metrics.js';
 import type { Threshold } from '../report/thresholds.js';
+import { addressField } from '../topology/checks.js';
 import { parseTopology } from '../topology/load.js';
 import type { Topology } from '../topology/model.js';
 import { schemaIssues } from '../topology/schema.js';
@@ -100,6 +101,9 @@ function streamsOf(raw: Raw[], t: Topology, report: (p: YamlPath, m: string, h?:
       }
     }
     if (s['return-address'] !== undefined && s.direction !== 'both-ways') report([...at, 'return-address'], 'return-address is for both-ways streams', 'add direction: both-ways, or remove it');
+    for (const k of ['address', 'return-address'] as const) {
+      if (s[k] !== undefined && addressField(s[k], [...at, k], report) === undefined) ok = false;
+    }
     if (!ok) return;
     specs.push({
       kind: 'nodes',
