@@ -1,7 +1,7 @@
 // YAML → Scenario, in the topology loader's pipeline: syntax → schema (unknown keys are
 // errors) → the topology (by path or inline) → semantic checks of streams, steps and
 // thresholds against it. Every problem is reported at once, as file:line:col: path: message.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isMap, type Node } from 'yaml';
@@ -9,6 +9,7 @@ import { formatIssue, TopologyError, WarplabError, type Issue } from '../errors.
 import { packageRoot } from '../paths.js';
 import { metrics, type MetricName } from '../report/metrics.js';
 import type { Threshold } from '../report/thresholds.js';
+import { addressField } from '../topology/checks.js';
 import { parseTopology } from '../topology/load.js';
 import type { Topology } from '../topology/model.js';
 import { schemaIssues } from '../topology/schema.js';
@@ -52,7 +53,7 @@ function inlineText(src: YamlSource): string {
 function topologyOf(src: YamlSource, raw: Raw, issues: Issue[]): { topology?: Topology; file?: string } {
   if (typeof raw.topology === 'string') {
     const file = resolve(dirname(src.file), raw.topology);
-    if (!existsSync(file)) {
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) {
       issues.push({ pos: src.locate(['topology']), path: 'topology', message: `no topology file "${raw.topology}" next to this scenario`, hint: "a path is relative to the scenario file's folder, e.g. ../icoin2011-paging.yaml" });
       return {};
     }
@@ -100,6 +101,9 @@ function streamsOf(raw: Raw[], t: Topology, report: (p: YamlPath, m: string, h?:
       }
     }
     if (s['return-address'] !== undefined && s.direction !== 'both-ways') report([...at, 'return-address'], 'return-address is for both-ways streams', 'add direction: both-ways, or remove it');
+    for (const k of ['address', 'return-address'] as const) {
+      if (s[k] !== undefined && addressField(s[k], [...at, k], report) === undefined) ok = false;
+    }
     if (!ok) return;
     specs.push({
       kind: 'nodes',

@@ -14,9 +14,9 @@ import type { Topology } from '../topology/model.js';
 import { workloadsMissing } from '../workload/start.js';
 
 export const fixtures = join(packageRoot, 'orchestrator', 'test', 'fixtures');
-export const shippedTopologies = readdirSync(join(packageRoot, 'topologies'))
-  .filter((f) => f.endsWith('.yaml'))
-  .map((f) => join(packageRoot, 'topologies', f));
+const yamlFilesIn = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => join(dir, f));
+export const shippedTopologies = yamlFilesIn(join(packageRoot, 'topologies'));
+export const shippedScenarios = yamlFilesIn(join(packageRoot, 'topologies', 'scenarios'));
 
 export function isRoot(): boolean {
   return process.getuid?.() === 0;

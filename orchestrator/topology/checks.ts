@@ -1,6 +1,6 @@
 // Semantic checks: what a schema cannot say. Every problem is collected, none stops the others.
-import { broadcast, contains, formatAddr, hasHostBits, network, networkOf, overlaps, parseAddr, parseCidr } from './ipv4.js';
-import { endpointName, isRouter, type Topology } from './model.js';
+import { broadcast, contains, formatAddr, hasHostBits, network, networkOf, overlaps, parseCidr, readAddr, readCidr, type Cidr } from './ipv4.js';
+import { endpointName, isRouter, type NodeSpec, type Topology } from './model.js';
 import { segmentsOf } from './segments.js';
 import type { YamlPath } from './source.js';
 
@@ -8,6 +8,35 @@ export type Report = (path: YamlPath, message: string, hint?: string, key?: bool
 
 /** Where in the file an address came from: ipv4 may be one string or a list. */
 export type AddressPath = (node: string, iface: string, index: number) => YamlPath;
+
+const CIDR_FORMS = {
+  host: { what: 'IPv4 address with prefix length', example: '10.0.0.1/24' },
+  prefix: { what: 'IPv4 prefix', example: '10.0.0.0/24' },
+};
+
+/**
+ * An address field with its prefix length, parsed. A malformed one is reported here, once:
+ * callers skip what they would derive from it, so one bad field gives one error.
+ */
+export function cidrField(text: string, form: keyof typeof CIDR_FORMS, at: YamlPath, report: Report): Cidr | undefined {
+  const c = readCidr(text);
+  if (typeof c !== 'string') return c;
+  report(at, `"${text}" is not a valid ${CIDR_FORMS[form].what}: ${c}`, `each part is 0-255 and the length 0-32, e.g. ${CIDR_FORMS[form].example}`);
+  return undefined;
+}
+
+/** A plain address field, parsed; reported like cidrField. */
+export function addressField(text: string, at: YamlPath, report: Report): number | undefined {
+  const a = readAddr(text);
+  if (typeof a === 'number') return a;
+  report(at, `"${text}" is not a valid IPv4 address: ${a}`, 'each part is 0-255, e.g. 10.0.0.1');
+  return undefined;
+}
+
+/** A node whose subnets are not all known: one of its addresses is malformed (and reported). */
+export function hasMalformedAddress(n: NodeSpec): boolean {
+  return n.interfaces.some((i) => i.ipv4.some((a) => !parseCidr(a)));
+}
 
 export function checkTopology(t: Topology, report: Report, addressPath: AddressPath): void {
   const nodes = new Map(t.nodes.map((n) => [n.name, n]));
@@ -48,20 +77,20 @@ export function checkTopology(t: Topology, report: Report, addressPath: AddressP
     if (n.kind === 'lan' && n.interfaces.length) report([...base, 'interfaces'], `lan ${n.name} cannot declare interfaces`, 'link other nodes to it by its bare name');
     if (n.kind !== 'lan' && n.subnet) report([...base, 'subnet'], `subnet is only for lan nodes`, 'give the node an interface address instead', true);
     if (!isRouter(n.kind) && n.announce.length) report([...base, 'announce'], `announce is only for routers (kind router or edge-router)`, undefined, true);
-    if (n.subnet && hasHostBits(parseCidr(n.subnet)!)) report([...base, 'subnet'], `subnet ${n.subnet} has host bits set`, `did you mean ${networkOf(parseCidr(n.subnet)!)}?`);
+    const subnet = n.subnet === undefined ? undefined : cidrField(n.subnet, 'prefix', [...base, 'subnet'], report);
+    if (subnet && hasHostBits(subnet)) report([...base, 'subnet'], `subnet ${n.subnet} has host bits set`, `did you mean ${networkOf(subnet)}?`);
     n.announce.forEach((p, k) => {
-      const c = parseCidr(p);
-      if (!c) report([...base, 'announce', k], `"${p}" is not a valid IPv4 prefix`);
-      else if (hasHostBits(c)) report([...base, 'announce', k], `prefix ${p} has host bits set`, `did you mean ${networkOf(c)}?`);
+      const c = cidrField(p, 'prefix', [...base, 'announce', k], report);
+      if (c && hasHostBits(c)) report([...base, 'announce', k], `prefix ${p} has host bits set`, `did you mean ${networkOf(c)}?`);
     });
     for (const itf of n.interfaces) {
       if (n.kind !== 'lan' && !used.has(`${n.name}:${itf.name}`)) {
         report([...base, 'interfaces', itf.name], `interface ${n.name}:${itf.name} is declared but no link uses it`, `add a link such as "${n.name}:${itf.name} -- OTHER:eth0", or remove the interface`, true);
       }
       itf.ipv4.forEach((a, k) => {
-        const c = parseCidr(a);
         const at = addressPath(n.name, itf.name, k);
-        if (!c) return report(at, `"${a}" is not a valid IPv4 address with prefix length`, 'each part is 0-255 and the length 0-32, e.g. 10.0.0.1/24');
+        const c = cidrField(a, 'host', at, report);
+        if (!c) return;
         if (c.len <= 30 && c.addr === network(c)) report(at, `${a} is the network address of its subnet`, `use a host address such as ${formatAddr(network(c) + 1)}/${c.len}`);
         else if (c.len <= 30 && c.addr === broadcast(c)) report(at, `${a} is the broadcast address of its subnet`, `use a host address such as ${formatAddr(broadcast(c) - 1)}/${c.len}`);
       });
@@ -102,19 +131,19 @@ export function checkTopology(t: Topology, report: Report, addressPath: AddressP
     n.routes.forEach((r, k) => {
       const at: YamlPath = ['nodes', n.name, 'routes', k];
       if (r.to !== 'default') {
-        const c = parseCidr(r.to);
-        if (!c) report([...at, 'to'], `"${r.to}" is not a valid IPv4 prefix`);
-        else if (hasHostBits(c)) report([...at, 'to'], `route target ${r.to} has host bits set`, `did you mean ${networkOf(c)}?`);
+        const c = cidrField(r.to, 'prefix', [...at, 'to'], report);
+        if (c && hasHostBits(c)) report([...at, 'to'], `route target ${r.to} has host bits set`, `did you mean ${networkOf(c)}?`);
       }
       if (tos.has(r.to)) report([...at, 'to'], `a second route to ${r.to}`, 'one route per destination (ECMP is not supported)');
       tos.add(r.to);
-      const via = parseAddr(r.via);
-      if (via === undefined) return report([...at, 'via'], `"${r.via}" is not a valid IPv4 address`);
+      const via = addressField(r.via, [...at, 'via'], report);
+      // Where the next hop lies is unknown while an address it could match is malformed.
+      const neighbours = segments.filter((s) => s.members.some((m) => m.node === n)).flatMap((s) => s.members.filter((m) => m.node !== n));
+      if (via === undefined || [n, ...neighbours.map((m) => m.node)].some(hasMalformedAddress)) return;
       if (own.some((c) => c.addr === via)) return report([...at, 'via'], `next hop ${r.via} is ${n.name}'s own address`);
       if (!own.some((c) => contains(c, via))) {
         return report([...at, 'via'], `next hop ${r.via} is not in any subnet of ${n.name}`, own.length ? `${n.name} is connected to ${own.map(networkOf).join(', ')}` : `${n.name} has no addresses`);
       }
-      const neighbours = segments.filter((s) => s.members.some((m) => m.node === n)).flatMap((s) => s.members.filter((m) => m.node !== n));
       if (!neighbours.some((m) => m.addrs.some((c) => c.addr === via))) {
         report([...at, 'via'], `next hop ${r.via} is unreachable: no node on ${n.name}'s segments has that address`, 'point the route at a neighbour\'s address');
       }

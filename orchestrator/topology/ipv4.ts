@@ -8,21 +8,34 @@ export interface Cidr {
 
 const QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
-export function parseAddr(s: string): number | undefined {
+/** The address, or what is wrong with `s` (for messages). */
+export function readAddr(s: string): number | string {
   const m = QUAD.exec(s);
-  if (!m) return undefined;
+  if (!m) return 'an address is four numbers joined by dots';
   const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
+  const big = parts.find((p) => p > 255);
+  if (big !== undefined) return `${big} is more than 255`;
   return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
 }
 
-export function parseCidr(s: string): Cidr | undefined {
+/** The address with its prefix length, or what is wrong with `s` (for messages). */
+export function readCidr(s: string): Cidr | string {
   const [a, l, extra] = s.split('/');
-  if (extra !== undefined || a === undefined || l === undefined || !/^\d{1,2}$/.test(l)) return undefined;
-  const addr = parseAddr(a);
-  const len = Number(l);
-  if (addr === undefined || len > 32) return undefined;
-  return { addr, len };
+  if (l === undefined || extra !== undefined) return 'write one prefix length after the address, e.g. /24';
+  const addr = readAddr(a!);
+  if (typeof addr === 'string') return addr;
+  if (!/^\d{1,2}$/.test(l) || Number(l) > 32) return `the prefix length /${l} is not a number from 0 to 32`;
+  return { addr, len: Number(l) };
+}
+
+export function parseAddr(s: string): number | undefined {
+  const a = readAddr(s);
+  return typeof a === 'number' ? a : undefined;
+}
+
+export function parseCidr(s: string): Cidr | undefined {
+  const c = readCidr(s);
+  return typeof c === 'string' ? undefined : c;
 }
 
 export function formatAddr(n: number): string {

@@ -29,7 +29,8 @@ function toModel(raw: Raw, source: string, report: Report): Topology {
   const pagesOf = (node: string, list: (string | Raw)[]): PageSpec[] =>
     list.flatMap((p, i) => {
       if (typeof p !== 'string') return [pageFromRaw(p)];
-      if (named[p]) return [pageFromRaw(named[p], p)];
+      // Own keys only: a page called "constructor" is not Object.prototype's.
+      if (Object.hasOwn(named, p)) return [pageFromRaw(named[p], p)];
       report(['nodes', node, 'translator', 'pages', i], `unknown page "${p}"`, Object.keys(named).length ? `pages are: ${Object.keys(named).join(', ')}` : 'declare it under the top-level pages');
       return [];
     });

@@ -108,7 +108,8 @@ export function schemaIssues(src: YamlSource, data: unknown, schemaFile: string)
       const missing = (e.params as { missingProperty: string }).missingProperty;
       issue = { pos: src.locate(path), path: pathString(path), message: `missing required key "${missing}"` };
     } else if (e.keyword === 'propertyNames' || (e.keyword === 'pattern' && e.propertyName !== undefined)) {
-      const name = e.propertyName ?? '';
+      // ajv names the key on the inner error, and in params on the propertyNames summary.
+      const name = e.propertyName ?? (e.params as { propertyName: string }).propertyName;
       issue = {
         pos: src.locate([...path, name], true),
         path: pathString([...path, name]),

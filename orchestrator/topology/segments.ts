@@ -34,7 +34,7 @@ export function segmentsOf(t: Topology): Segment[] {
       if (!node || node.kind === 'lan' || !e.iface) return undefined;
       const spec = node.interfaces.find((x) => x.name === e.iface);
       if (!spec) return undefined; // reported by the checks as an unknown interface
-      return { node, iface: e.iface, addrs: spec.ipv4.map((a) => parseCidr(a)!).filter(Boolean), link: i };
+      return { node, iface: e.iface, addrs: spec.ipv4.flatMap((a) => parseCidr(a) ?? []), link: i };
     };
     const lan = lans.get(l.a.node) ?? lans.get(l.b.node);
     const ends = [member(l.a), member(l.b)].filter((m): m is Member => !!m);

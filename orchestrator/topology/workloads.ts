@@ -1,8 +1,8 @@
 // Workloads in the topology: defaults, and the checks that tie them to hypervisors,
 // subnets and the migration network.
+import { addressField, cidrField, hasMalformedAddress, type Report } from './checks.js';
 import { contains, formatAddr, parseAddr, parseCidr } from './ipv4.js';
-import type { Report } from './checks.js';
-import type { MigrationSpec, NodeSpec, Topology, WorkloadSpec } from './model.js';
+import type { InterfaceSpec, MigrationSpec, NodeSpec, Topology, WorkloadSpec } from './model.js';
 import { segmentsOf } from './segments.js';
 
 type Raw = Record<string, any>;
@@ -38,8 +38,10 @@ export function migrationFromRaw(raw: Raw | undefined): MigrationSpec | undefine
 
 /** The hypervisor interface whose subnet holds the workload's address (where its port goes). */
 export function workloadPort(hv: NodeSpec, w: WorkloadSpec): string | undefined {
-  const addr = parseCidr(w.ipv4)!.addr;
-  return hv.interfaces.find((i) => i.ipv4.some((a) => contains(parseCidr(a)!, addr)))?.name;
+  const addr = parseCidr(w.ipv4)?.addr;
+  if (addr === undefined) return undefined;
+  const subnets = (i: InterfaceSpec) => i.ipv4.flatMap((a) => parseCidr(a) ?? []);
+  return hv.interfaces.find((i) => subnets(i).some((c) => contains(c, addr)))?.name;
 }
 
 /** The hypervisor's address on the migration network. */
@@ -59,14 +61,19 @@ export function checkWorkloads(t: Topology, raw: Raw, report: Report): void {
     const hv = nodes.get(w.on);
     if (!hv || hv.kind !== 'hypervisor') {
       report([...at, 'on'], hv ? `${w.on} is a ${hv.kind}; workloads run on hypervisor nodes` : `unknown node "${w.on}"`, hypervisors.length ? `hypervisors: ${hypervisors.map((h) => h.name).join(', ')}` : 'add a node of kind: hypervisor');
-    } else if (!workloadPort(hv, w)) {
+    }
+    if (w.kind === 'container' && raw.workloads[w.name].vm) report([...at, 'vm'], 'vm settings apply to kind: vm only', 'remove the vm block or set kind: vm');
+    if (w.app.peer && addressField(w.app.peer, [...at, 'app', 'peer'], report) !== undefined && !addresses.has(w.app.peer)) {
+      report([...at, 'app', 'peer'], `no node has the address ${w.app.peer}`, 'the workload streams to a node of this lab');
+    }
+    // Its port, gateway and default MAC all follow from its address.
+    const cidr = cidrField(w.ipv4, 'host', [...at, 'ipv4'], report);
+    if (!cidr) continue;
+    if (hv?.kind === 'hypervisor' && !hasMalformedAddress(hv) && !workloadPort(hv, w)) {
       report([...at, 'ipv4'], `${w.ipv4} lies in no subnet of ${hv.name}'s interfaces`, 'a workload joins the LAN of one of its hypervisor\'s interfaces');
     }
-    const cidr = parseCidr(w.ipv4);
-    if (!cidr || cidr.addr === undefined) report([...at, 'ipv4'], `"${w.ipv4}" is not a valid address with prefix length`);
-    else if (w.gateway && !contains(cidr, parseAddr(w.gateway) ?? -1)) report([...at, 'gateway'], `gateway ${w.gateway} is outside ${w.ipv4}`);
-    if (w.kind === 'container' && raw.workloads[w.name].vm) report([...at, 'vm'], 'vm settings apply to kind: vm only', 'remove the vm block or set kind: vm');
-    if (w.app.peer && !addresses.has(w.app.peer)) report([...at, 'app', 'peer'], `no node has the address ${w.app.peer}`, 'the workload streams to a node of this lab');
+    const gateway = w.gateway === undefined ? undefined : addressField(w.gateway, [...at, 'gateway'], report);
+    if (gateway !== undefined && !contains(cidr, gateway)) report([...at, 'gateway'], `gateway ${w.gateway} is outside ${w.ipv4}`);
     for (const key of [w.ipv4.split('/')[0]!, w.mac]) {
       const twin = seen.get(key);
       if (twin) report(at, `${w.name} and ${twin} share ${key}`, 'give every workload its own address and MAC');
@@ -78,6 +85,6 @@ export function checkWorkloads(t: Topology, raw: Raw, report: Report): void {
   const lan = nodes.get(t.migration.network);
   if (lan?.kind !== 'lan') return report(['migration', 'network'], `${t.migration.network} is not a lan of this topology`, `lans: ${t.nodes.filter((n) => n.kind === 'lan').map((n) => n.name).join(', ')}`);
   for (const hv of hypervisors) {
-    if (!migrationAddress(t, hv.name)) report(['nodes', hv.name], `hypervisor ${hv.name} has no address on the migration network ${lan.name}`, `link an interface of ${hv.name} to ${lan.name}`, true);
+    if (!hasMalformedAddress(hv) && !migrationAddress(t, hv.name)) report(['nodes', hv.name], `hypervisor ${hv.name} has no address on the migration network ${lan.name}`, `link an interface of ${hv.name} to ${lan.name}`, true);
   }
 }

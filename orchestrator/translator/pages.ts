@@ -1,6 +1,7 @@
 // Translator configuration in the topology: pages (by name or inline) per edge router,
 // validated, and compiled to the rule lines the translator agent applies.
-import { formatAddr, network, overlaps, parseCidr, type Cidr } from '../topology/ipv4.js';
+import { network, networkOf, overlaps, parseCidr, type Cidr } from '../topology/ipv4.js';
+import { cidrField } from '../topology/checks.js';
 import type { YamlPath } from '../topology/source.js';
 import type { NodeSpec, Topology } from '../topology/model.js';
 import { formatSteps, nonInvertible, stepsOf, type Mapping } from './mapping.js';
@@ -45,17 +46,15 @@ function wanOf(p: PageSpec): Cidr | undefined {
 
 /** Checks one page; `at` is where it is written. */
 export function checkPage(p: PageSpec, at: YamlPath, report: Report, rawPass: boolean): void {
-  const lan = parseCidr(p.lan);
-  if (!lan) return report([...at, 'lan'], `"${p.lan}" is not a valid IPv4 prefix`);
-  if (network(lan) !== lan.addr) report([...at, 'lan'], `page ${p.lan} has host bits set`, `did you mean ${formatAddr(network(lan))}/${lan.len}?`);
-  if (!p.wan && !rawPass) return report(at, `page ${p.lan} needs a wan prefix, or pass: true`, 'e.g. {lan: 172.16.0.0/16, wan: 150.24.0.0/16}');
-  if (p.wan) {
-    const wan = parseCidr(p.wan);
-    if (!wan) return report([...at, 'wan'], `"${p.wan}" is not a valid IPv4 prefix`);
-    if (network(wan) !== wan.addr) report([...at, 'wan'], `page ${p.wan} has host bits set`, `did you mean ${formatAddr(network(wan))}/${wan.len}?`);
-    if (lan.len < wan.len) report([...at, 'wan'], `page ${p.lan} (${2 ** (32 - lan.len)} addresses) is larger than its WAN range ${p.wan} (${2 ** (32 - wan.len)})`, `use a /${lan.len} WAN prefix`);
-    if (lan.len > wan.len) report([...at, 'wan'], `page ${p.lan} is smaller than its WAN range ${p.wan}; a page maps onto a range of its own size`, `use a /${lan.len} WAN prefix`);
+  const lan = cidrField(p.lan, 'prefix', [...at, 'lan'], report);
+  const wan = p.wan === undefined ? undefined : cidrField(p.wan, 'prefix', [...at, 'wan'], report);
+  for (const [key, text, c] of [['lan', p.lan, lan], ['wan', p.wan, wan]] as const) {
+    if (c && network(c) !== c.addr) report([...at, key], `page ${text} has host bits set`, `did you mean ${networkOf(c)}?`);
   }
+  if (!p.wan && !rawPass) return report(at, `page ${p.lan} needs a wan prefix, or pass: true`, 'e.g. {lan: 172.16.0.0/16, wan: 150.24.0.0/16}');
+  if (!lan) return;
+  if (wan && lan.len < wan.len) report([...at, 'wan'], `page ${p.lan} (${2 ** (32 - lan.len)} addresses) is larger than its WAN range ${p.wan} (${2 ** (32 - wan.len)})`, `use a /${lan.len} WAN prefix`);
+  if (wan && lan.len > wan.len) report([...at, 'wan'], `page ${p.lan} is smaller than its WAN range ${p.wan}; a page maps onto a range of its own size`, `use a /${lan.len} WAN prefix`);
   const why = nonInvertible(p.mapping, 32 - lan.len);
   if (why) report(at, `mapping is not invertible: ${why}`, 'use an odd stride k');
 }

@@ -1,12 +1,6 @@
 import { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { ScenarioError, parseScenario } from '../../scenario/load.js';
-import { TopologyError } from '../../errors.js';
-import { parseTopology } from '../../topology/load.js';
+import { isValidationError, validateFile } from '../../validate.js';
 import { printJson } from '../output.js';
-
-/** A scenario names its schema or has steps; anything else is read as a topology. */
-const isScenario = (text: string) => text.includes('scenario.schema.json') || /^steps\s*:/m.test(text);
 
 export function validateCommand(): Command {
   return new Command('validate')
@@ -24,19 +18,19 @@ Example:
       const results = [];
       for (const file of files) {
         try {
-          const text = await readFile(file, 'utf8');
-          if (isScenario(text)) {
-            const s = parseScenario(text, file);
+          const v = await validateFile(file);
+          if (v.kind === 'scenario') {
+            const s = v.scenario;
             results.push({ file, ok: true, kind: 'scenario', name: s.name, lab: s.topology.name, steps: s.steps.length, repeat: s.repeat });
             if (!opts.json) console.log(`ok  ${file}: scenario ${s.name} on lab ${s.topology.name}, ${s.steps.length} steps × ${s.repeat}, ${s.thresholds.length} thresholds`);
             continue;
           }
-          const t = parseTopology(text, file);
+          const t = v.topology;
           const computed = t.nodes.reduce((s, n) => s + n.routes.filter((r) => r.auto).length, 0);
           results.push({ file, ok: true, kind: 'topology', name: t.name, nodes: t.nodes.length, links: t.links.length, workloads: t.workloads.length, computedRoutes: computed });
           if (!opts.json) console.log(`ok  ${file}: lab ${t.name}, ${t.nodes.length} nodes, ${t.links.length} links${t.workloads.length ? `, ${t.workloads.length} workloads` : ''}${t.routing === 'auto' ? `, ${computed} routes computed` : ''}`);
         } catch (e) {
-          if (!(e instanceof TopologyError) && !(e instanceof ScenarioError)) throw e;
+          if (!isValidationError(e)) throw e;
           results.push({ file, ok: false, issues: e.issues });
           if (!opts.json) console.error(e.message);
         }

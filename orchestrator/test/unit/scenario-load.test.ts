@@ -8,7 +8,7 @@ import { metricNames } from '../../report/metrics.js';
 import { loadScenarioFile, parseScenario, scenarioSchemaPath, ScenarioError, SHORTHANDS } from '../../scenario/load.js';
 import { stepKinds } from '../../scenario/steps/index.js';
 import { durationMs } from '../../scenario/steps/wait.js';
-import { fixtures } from '../helpers.js';
+import { fixtures, shippedScenarios } from '../helpers.js';
 
 /** `# expect: [OTHER-FILE@]LINE:COL: PATH: MESSAGE | HINT` lines at the top of each broken file. */
 function expectations(file: string): string[] {
@@ -18,8 +18,6 @@ function expectations(file: string): string[] {
     .map((l) => l.slice('# expect: '.length).trim());
 }
 
-const scenariosDir = join(packageRoot, 'topologies', 'scenarios');
-const shippedScenarios = readdirSync(scenariosDir).filter((f) => f.endsWith('.yaml')).map((f) => join(scenariosDir, f));
 const icoin = join(packageRoot, 'topologies', 'icoin2011-paging.yaml');
 
 describe('scenario loader', () => {
