@@ -169,7 +169,7 @@ export class QemuDriver implements MigrationDriver {
     let cancelled = false;
     for (;;) {
       const info = await src.execute<Record<string, any>>('query-migrate');
-      // query-migrate may briefly say completed with zero times: query again (FIELD-NOTES).
+      // query-migrate may briefly say completed with zero times (seen with QEMU 7.2): query again.
       if (info.status === 'completed' && info['total-time'] > 0) return info;
       if (info.status === 'failed') throw new MigrationError(`QEMU: ${info['error-desc'] ?? 'migration failed'}` + (destGone() !== undefined ? ' (the destination QEMU exited)' : ''));
       if (info.status === 'cancelled') throw new MigrationError('cancelled');
