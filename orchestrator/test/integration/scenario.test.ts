@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { listLabs, up } from '../../lab/lab.js';
+import { linkCutTopology } from '../../bench/link-cut.js';
 import { packageRoot } from '../../paths.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
 import { cleanStateDir, keepRunDirIfFailed, labNamespaces, labProcesses, requireRoot, requireWorkloads, tempStateDir, testName } from '../helpers.js';
@@ -32,17 +33,6 @@ function nothingLeft(lab: string, stateDir: string): void {
   assert.deepEqual(labProcesses(lab), [], `processes of ${lab} left`);
   assert.ok(!listLabs(stateDir).some((l) => l.name === lab), `${lab} still recorded`);
 }
-
-const CUT_LAB = (name: string) => `
-name: ${name}
-routing: auto
-nodes:
-  a: {kind: host, interfaces: {eth0: {ipv4: 10.0.1.2/24}}}
-  r: {kind: router, interfaces: {eth0: {ipv4: 10.0.1.1/24}, eth1: {ipv4: 10.0.2.1/24}}}
-  l: {kind: lan}
-  b: {kind: host, interfaces: {eth0: {ipv4: 10.0.2.2/24}}}
-links: [a:eth0 -- r:eth0, r:eth1 -- l, b:eth0 -- l]
-`;
 
 const icoinTopology = join(packageRoot, 'topologies', 'icoin2011-paging.yaml');
 
@@ -109,13 +99,13 @@ describe('@root warplab run', function () {
 
   it('an impossible threshold exits 1 and its JUnit case says why; a reused lab (--lab) is left up', async () => {
     const lab = testName('cut-sc');
-    await up(parseTopology(CUT_LAB(lab)), { stateDir });
+    await up(parseTopology(linkCutTopology(lab)), { stateDir });
     const file = join(out, 'cut.yaml');
     writeFileSync(
       file,
       `name: cut-gate
 topology:
-${CUT_LAB(lab)
+${linkCutTopology(lab)
   .trim()
   .split('\n')
   .map((l) => `  ${l}`)
