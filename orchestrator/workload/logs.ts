@@ -10,7 +10,8 @@ export function keepWorkloadLogs(labPath: string, raw: string): string[] {
   const copy = (from: string, toDir: string) => {
     mkdirSync(toDir, { recursive: true });
     const to = join(toDir, from.slice(from.lastIndexOf('/') + 1));
-    copyFileSync(from, to);
+    // Append-only: a copy of the same size is the same (a long run copies only what grew).
+    if (!existsSync(to) || statSync(to).size !== statSync(from).size) copyFileSync(from, to);
     kept.push(to);
   };
   const workloads = join(labPath, 'workloads');
