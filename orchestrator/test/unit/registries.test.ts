@@ -5,6 +5,10 @@ import { driverFor, driverKinds, registerMigrationDriver } from '../../migration
 import type { MigrationDriver } from '../../migration/driver-types.js';
 import { getStrategy, registerStrategy, strategyNames } from '../../migration/strategy.js';
 import type { AddressStrategy } from '../../migration/strategy-types.js';
+import { getReporter, registerReporter, reporters } from '../../report/reporter.js';
+import type { Reporter } from '../../report/reporter-types.js';
+import type { StepKind } from '../../scenario/step.js';
+import { getStep, registerStep, stepKind, stepKinds } from '../../scenario/steps/index.js';
 import { getSubstrate, registerSubstrate, substrateNames } from '../../substrate/registry.js';
 import type { Substrate } from '../../substrate/substrate.js';
 import type { WorkloadKind } from '../../topology/model.js';
@@ -55,6 +59,31 @@ describe('registries', () => {
       fake,
       builtins: ['network-paging'],
       refused: /strategy "fake" is not supported. Supported strategies are "network-paging"$/,
+    });
+  });
+
+  it('scenario steps (stepKind still answers undefined for an unknown kind)', () => {
+    const fake = { name: 'fake' } as unknown as StepKind;
+    pluginPoint({
+      register: () => registerStep(fake),
+      find: getStep,
+      names: () => [...stepKinds.keys()],
+      fake,
+      builtins: ['wait', 'migrate', 'switch', 'cut', 'restore', 'exec', 'reach'],
+      refused: /step kind "fake" is not supported. Supported step kinds are "wait", "migrate", "switch", "cut", "restore", "exec", "reach"$/,
+    });
+    assert.equal(stepKind('fake'), undefined);
+  });
+
+  it('reporters', () => {
+    const fake = { name: 'fake' } as unknown as Reporter;
+    pluginPoint({
+      register: () => registerReporter(fake),
+      find: getReporter,
+      names: () => [...reporters.keys()],
+      fake,
+      builtins: ['json', 'markdown', 'junit', 'svg'],
+      refused: /report format "fake" is not supported. Supported report formats are "json", "markdown", "junit", "svg"$/,
     });
   });
 });
