@@ -1,61 +1,25 @@
-// Migration drivers: one per workload kind, behind one interface. A driver starts its
-// workload, prepares a destination, and moves it; a failed or cancelled move leaves the
-// workload running at the source.
-import type { StartedLab } from '../lab/lab.js';
-import type { WorkloadRecord } from '../lab/state.js';
-import type { EventLog } from '../probe/timeline.js';
-import type { WorkloadKind, WorkloadSpec } from '../topology/model.js';
-import type { Announcement } from './strategy.js';
+// The migration driver registry: one driver per workload kind.
+import { MigrationError } from '../errors.js';
+import { Registry } from '../registry.js';
+import type { WorkloadKind } from '../topology/model.js';
 import { CriuDriver } from './criu/driver.js';
+import type { MigrationDriver } from './driver-types.js';
 import { QemuDriver } from './qemu/driver.js';
 
-export interface MigrationProgress {
-  phase: string;
-  detail?: string;
-  /** 0..1 when the driver knows. */
-  fraction?: number;
+const drivers = new Registry<() => MigrationDriver>('workload kind', 'workload kinds', (m) => new MigrationError(m));
+
+export function registerMigrationDriver(kind: string, factory: () => MigrationDriver): Disposable {
+  return drivers.register(kind, factory);
 }
 
-export interface DriverContext {
-  lab: StartedLab;
-  workload: WorkloadSpec;
-  /** The workload's files in the lab directory. */
-  dir: string;
-  events: EventLog;
-  signal?: AbortSignal;
-  onProgress?: (p: MigrationProgress) => void;
+export function driverKinds(): string[] {
+  return drivers.names();
 }
-
-/** A destination made ready by `prepare`; `cancel` undoes it. */
-export interface Prepared {
-  readonly to: string;
-  cancel(): Promise<void>;
-}
-
-export interface DriverResult {
-  placement: WorkloadRecord;
-  /** The driver's own figures (QEMU's downtime, CRIU's dump time…). */
-  figures: Record<string, number | string>;
-}
-
-export interface MigrationDriver {
-  readonly name: string;
-  readonly kind: WorkloadKind;
-  /** What the workload sends first when it resumes at the destination. */
-  readonly announce: Announcement;
-  /** What this machine lacks to run these workloads of the driver's kind, one sentence each. */
-  missing(workloads: readonly WorkloadSpec[]): Promise<string[]>;
-  /** Starts the workload on `on` and waits until its app runs. */
-  start(ctx: DriverContext, on: string): Promise<WorkloadRecord>;
-  prepare(ctx: DriverContext, from: WorkloadRecord, to: string): Promise<Prepared>;
-  migrate(ctx: DriverContext, from: WorkloadRecord, prepared: Prepared): Promise<DriverResult>;
-}
-
-const drivers: Record<WorkloadKind, () => MigrationDriver> = {
-  vm: () => new QemuDriver(),
-  container: () => new CriuDriver(),
-};
 
 export function driverFor(kind: WorkloadKind): MigrationDriver {
-  return drivers[kind]();
+  return drivers.get(kind)();
 }
+
+// The built-ins go through the same door as a user's plugin.
+registerMigrationDriver('vm', () => new QemuDriver());
+registerMigrationDriver('container', () => new CriuDriver());

@@ -8,8 +8,10 @@ import type { StartedLab } from '../lab/lab.js';
 import type { WorkloadRecord } from '../lab/state.js';
 import { EventLog } from '../probe/timeline.js';
 import { nodeByName, type WorkloadSpec } from '../topology/model.js';
-import { driverFor, type DriverContext, type MigrationProgress } from './driver.js';
-import { getStrategy, type Armed, type SwitchOutcome } from './strategy.js';
+import { driverFor } from './driver.js';
+import type { DriverContext, MigrationProgress } from './driver-types.js';
+import { getStrategy } from './strategy.js';
+import type { Armed, SwitchOutcome } from './strategy-types.js';
 
 export interface MigrateOptions {
   /** Default: the topology's migration.strategy. */

@@ -1,4 +1,4 @@
-import type { Reporter } from './reporter.js';
+import type { Reporter } from './reporter-types.js';
 import { REPORT_FILE } from './run.js';
 
 /** Indented, but each innermost array of numbers (plot points) on one line. */

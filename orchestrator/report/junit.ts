@@ -1,6 +1,6 @@
 // junit.xml: one test case per threshold and per recorded check, so CI systems list and
 // track them by name.
-import type { Reporter } from './reporter.js';
+import type { Reporter } from './reporter-types.js';
 import type { ProbeRun } from './run.js';
 
 function xml(text: string): string {

@@ -2,7 +2,7 @@
 import { SD_KIND } from '../probe/stats.js';
 import { ms, readingIn, statisticCells, valueIn } from './format.js';
 import { metrics, readingOf, type MetricName } from './metrics.js';
-import type { Reporter } from './reporter.js';
+import type { Reporter } from './reporter-types.js';
 import type { ProbeRun } from './run.js';
 
 const REFERENCE_HEADING = 'REFERENCE: paper figure, not measured here';

@@ -4,22 +4,25 @@ import { join } from 'node:path';
 import { jsonReporter } from './json.js';
 import { junitReporter } from './junit.js';
 import { markdownReporter } from './markdown.js';
+import { Registry } from '../registry.js';
+import type { Reporter } from './reporter-types.js';
 import { ReportError, type ProbeRun } from './run.js';
 import { svgReporter } from './svg.js';
 
-export interface RenderedFile {
-  /** File name inside the run directory. */
-  name: string;
-  content: string;
+const registry = new Registry<Reporter>('report format', 'report formats', (m) => new ReportError(m));
+
+export const reporters: ReadonlyMap<string, Reporter> = registry.entries;
+
+export function registerReporter(reporter: Reporter): Disposable {
+  return registry.register(reporter.name, reporter);
 }
 
-export interface Reporter {
-  readonly name: string;
-  readonly description: string;
-  render(run: ProbeRun): Promise<RenderedFile[]>;
+export function getReporter(name: string): Reporter {
+  return registry.get(name);
 }
 
-export const reporters: ReadonlyMap<string, Reporter> = new Map([jsonReporter, markdownReporter, junitReporter, svgReporter].map((r) => [r.name, r]));
+// The built-ins go through the same door as a user's plugin.
+for (const r of [jsonReporter, markdownReporter, junitReporter, svgReporter]) registerReporter(r);
 
 /** Renders the chosen formats (default all) into runDir; returns the paths written. */
 export async function writeReports(run: ProbeRun, runDir: string, formats: readonly string[] = [...reporters.keys()]): Promise<string[]> {
@@ -28,7 +31,7 @@ export async function writeReports(run: ProbeRun, runDir: string, formats: reado
   mkdirSync(runDir, { recursive: true });
   const written: string[] = [];
   for (const f of formats) {
-    for (const file of await reporters.get(f)!.render(run)) {
+    for (const file of await getReporter(f).render(run)) {
       const path = join(runDir, file.name);
       writeFileSync(path, file.content);
       written.push(path);

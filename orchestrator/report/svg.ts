@@ -3,7 +3,7 @@
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { didNotResume, slug } from './format.js';
-import type { Reporter } from './reporter.js';
+import type { Reporter } from './reporter-types.js';
 import { streamLandmarks, type ProbeRun, type TrialResult } from './run.js';
 
 /** Log scale needs positive values; two arrivals in one nanosecond would give 0. */

@@ -17,7 +17,7 @@ import { keepWorkloadLogs } from '../workload/logs.js';
 import { startWorkloadStreams } from '../workload/streams.js';
 import type { Scenario, StepSpec } from './model.js';
 import type { RunContext, StepContext } from './step.js';
-import { stepKind } from './steps/index.js';
+import { getStep } from './steps/index.js';
 import { firstAddress } from './steps/where.js';
 
 export interface RunOptions {
@@ -152,7 +152,7 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).spl
 
 /** Runs one step; an error is returned (the series stops), an interruption thrown. */
 async function runStep(step: StepSpec, trial: number, ctx: StepContext): Promise<StepRecord> {
-  const kind = stepKind(step.kind)!;
+  const kind = getStep(step.kind);
   const t0 = performance.now();
   const base = { trial, id: step.id, description: step.description };
   try {
@@ -197,7 +197,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
     mkdirSync(raw, { recursive: true });
     o.onProgress?.({ stage: 'setup', detail: 'resolving links' });
     try {
-      for (const step of [...s.steps, ...s.reset]) await stepKind(step.kind)!.setup?.(step.args, run);
+      for (const step of [...s.steps, ...s.reset]) await getStep(step.kind).setup?.(step.args, run);
     } catch (e) {
       if (o.signal?.aborted) throw new Interrupted('interrupted before the first trial');
       throw new SetupError(`cannot prepare the steps on lab ${lab.name}: ${message(e)}`, e);

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { attach } from '../../lab/lab.js';
 import { join, resolve } from 'node:path';
-import type { MigrationProgress } from '../../migration/driver.js';
+import type { MigrationProgress } from '../../migration/driver-types.js';
 import { measuredMigration } from '../../migration/measured.js';
 import { migrateWorkload, workloadSpec, type MigrationResult } from '../../migration/migrate.js';
 import { readingIn } from '../../report/format.js';

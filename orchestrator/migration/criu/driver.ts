@@ -28,7 +28,7 @@ import {
 } from '../../workload/docker/index.js';
 import { ensureBridge } from '../../workload/port.js';
 import { appEnv } from '../../workload/app.js';
-import type { DriverContext, DriverResult, MigrationDriver, Prepared } from '../driver.js';
+import type { DriverContext, DriverResult, MigrationDriver, Prepared } from '../driver-types.js';
 
 export const engineDir = (lab: StartedLab) => join(lab.path, 'docker');
 

@@ -12,7 +12,7 @@ import { nodeByName, type WorkloadSpec } from '../../topology/model.js';
 import { migrationAddress, workloadPort } from '../../topology/workloads.js';
 import { ensureBridge, ensureTap } from '../../workload/port.js';
 import { chooseAccel, guestInitrd, guestKernel, parseQemuVersion, qemuArgv, tcgMigrationSafe, TCG_MIGRATION_MIN_QEMU, vmFiles, type Accel } from '../../workload/vm.js';
-import type { DriverContext, DriverResult, MigrationDriver, Prepared } from '../driver.js';
+import type { DriverContext, DriverResult, MigrationDriver, Prepared } from '../driver-types.js';
 import { Qmp } from './qmp.js';
 
 const MIGRATION_PORT = 4444;

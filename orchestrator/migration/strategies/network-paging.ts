@@ -13,7 +13,7 @@ import type { BackgroundProcess } from '../../shell/shell.js';
 import { nodeByName, type WorkloadSpec } from '../../topology/model.js';
 import { workloadPort } from '../../topology/workloads.js';
 import { ask, socketPath } from '../../translator/agent.js';
-import type { AddressStrategy, Announcement, AppliedSwitch, Armed, SwitchOutcome } from '../strategy.js';
+import type { AddressStrategy, Announcement, AppliedSwitch, Armed, SwitchOutcome } from '../strategy-types.js';
 import { gatewaysAt, pagingPlan, type PageSwitch } from './paging-plan.js';
 
 export const watcherBinary = join(packageRoot, 'agents', 'build', 'wl-watch');

@@ -98,6 +98,6 @@ describe('VM command line', () => {
   });
 
   it('unknown strategies are refused with the list', () => {
-    assert.throws(() => getStrategy('teleport'), /strategy "teleport" is not supported; supported strategies are: network-paging/);
+    assert.throws(() => getStrategy('teleport'), /strategy "teleport" is not supported. Supported strategies are "network-paging"/);
   });
 });
