@@ -88,7 +88,8 @@ describe('@root the Mininet substrate', function () {
 
   it('speaks its protocol: info, cmd (input, env, exit codes), popen/poll/stop, errors', async () => {
     const sub = new MininetSubstrate({ switch: 'lxbr' });
-    registerSubstrate('mininet-under-test', () => sub);
+    // Disposed at the end of the test: the registry is as the next suite expects it.
+    using _registered = registerSubstrate('mininet-under-test', () => sub);
     const t = parseTopology(chainTopologyYaml(1, testName('proto')));
     await using lab = await up(t, { stateDir, substrate: 'mininet-under-test' });
     assert.equal(lab.snapshot.substrate, 'mininet');
@@ -123,7 +124,7 @@ describe('@root the Mininet substrate', function () {
       this.skip();
     }
     const ovsBefore = readdirSync('/var/lib/openvswitch');
-    registerSubstrate('mininet-ovs', () => sub);
+    using _registered = registerSubstrate('mininet-ovs', () => sub);
     const t = parseTopology(LAN_LAB(testName('ovs')));
     let ns: NetnsFootprint;
     {
