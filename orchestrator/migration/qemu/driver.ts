@@ -57,7 +57,7 @@ export class QemuDriver implements MigrationDriver {
     return out;
   }
 
-  private async spawnQemu(ctx: DriverContext, on: string, incoming?: string): Promise<{ proc: BackgroundProcess; qmp: Qmp; accel: Accel; serial: string }> {
+  private async spawnQemu(ctx: DriverContext, on: string, incoming?: string): Promise<{ proc: BackgroundProcess; qmp: Qmp; accel: Accel }> {
     const { lab, workload: w } = ctx;
     const shell = lab.shell(on);
     const port = workloadPort(nodeByName(lab.topology, on)!, w)!;
@@ -70,7 +70,7 @@ export class QemuDriver implements MigrationDriver {
     void proc.exited.then(() => (exited = true));
     try {
       const qmp = await Qmp.connect(files.qmp, 15_000, () => !exited);
-      return { proc, qmp, accel, serial: files.serial };
+      return { proc, qmp, accel };
     } catch (e) {
       proc.kill('SIGKILL');
       const log = existsSync(`${ctx.dir}/${on}.qemu.log`) ? readFileSync(`${ctx.dir}/${on}.qemu.log`, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
@@ -81,8 +81,9 @@ export class QemuDriver implements MigrationDriver {
   async start(ctx: DriverContext, on: string): Promise<WorkloadRecord> {
     ctx.onProgress?.({ phase: 'boot', detail: `${ctx.workload.name} on ${on}` });
     // The console log is appended to: read only what this QEMU writes.
-    const offset = existsSync(vmFiles(ctx.dir, on).serial) ? statSync(vmFiles(ctx.dir, on).serial).size : 0;
-    const { proc, qmp, accel, serial } = await this.spawnQemu(ctx, on);
+    const serial = vmFiles(ctx.dir, on).serial;
+    const offset = existsSync(serial) ? statSync(serial).size : 0;
+    const { proc, qmp, accel } = await this.spawnQemu(ctx, on);
     qmp.close();
     let exited = false;
     void proc.exited.then(() => (exited = true));
