@@ -10,7 +10,7 @@
 // entries, so what is measured is the cut itself.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StartedLab } from '../lab/lab.js';
+import type { LabHandle } from '../lab/handle.js';
 import { monitorLinks } from '../probe/link-monitor.js';
 import { startProbeStream } from '../probe/stream.js';
 import { EventLog } from '../probe/timeline.js';
@@ -33,20 +33,20 @@ links:
 `;
 
 /** From `ip -o link show dev X` (sysfs would show the orchestrator's namespace, not the node's). */
-async function link(lab: StartedLab, node: string, dev: string): Promise<{ peerIndex: string; mac: string }> {
+async function link(lab: LabHandle, node: string, dev: string): Promise<{ peerIndex: string; mac: string }> {
   const out = (await lab.shell(node).exec(['ip', '-o', 'link', 'show', 'dev', dev])).stdout;
   const m = /^\d+: [^@:]+@if(\d+):.* link\/ether (\S+)/.exec(out);
   if (!m) throw new Error(`unexpected ip link output in ${node}: ${out}`);
   return { peerIndex: m[1]!, mac: m[2]! };
 }
 
-async function pinNeighbour(lab: StartedLab, node: string, dev: string, ip: string, peer: string, peerDev: string): Promise<void> {
+async function pinNeighbour(lab: LabHandle, node: string, dev: string, ip: string, peer: string, peerDev: string): Promise<void> {
   const { mac } = await link(lab, peer, peerDev);
   await lab.shell(node).exec(['ip', 'neigh', 'replace', ip, 'lladdr', mac, 'dev', dev, 'nud', 'permanent']);
 }
 
 /** Pins r's and b's neighbours; returns l's port towards b, the one to cut. */
-export async function prepareCut(lab: StartedLab): Promise<string> {
+export async function prepareCut(lab: LabHandle): Promise<string> {
   await pinNeighbour(lab, 'r', 'eth1', '10.0.2.2', 'b', 'eth0');
   await pinNeighbour(lab, 'b', 'eth0', '10.0.2.1', 'r', 'eth1');
   const { peerIndex } = await link(lab, 'b', 'eth0');
@@ -59,7 +59,7 @@ export async function prepareCut(lab: StartedLab): Promise<string> {
  * (one `ip` process for both changes, so only the sleep separates them). Raw logs go to
  * runDir/raw.
  */
-export async function cutTrial(lab: StartedLab, port: string, cutMs: number, label: string, runDir: string): Promise<TrialInput> {
+export async function cutTrial(lab: LabHandle, port: string, cutMs: number, label: string, runDir: string): Promise<TrialInput> {
   const raw = (name: string) => join(runDir, 'raw', `${label.replace(/\W+/g, '-')}-${name}`);
   const streams = await Promise.all([
     startProbeStream({ label: 'a→b', sender: lab.shell('a'), receiver: lab.shell('b'), to: '10.0.2.2', intervalMs: CUT_INTERVAL_MS, stream: 1, maxDurationS: 30, logPath: raw('a-b.bin') }),

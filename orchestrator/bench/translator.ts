@@ -11,7 +11,7 @@ import { up, type StartedLab } from '../lab/lab.js';
 import { packageRoot } from '../paths.js';
 import type { BackgroundProcess } from '../shell/shell.js';
 import { ask, socketPath } from '../translator/agent.js';
-import type { Backend } from '../translator/pages.js';
+import type { Backend } from '../topology/model.js';
 import { parseTopology } from '../topology/load.js';
 
 function arg(name: string, fallback: string): string {

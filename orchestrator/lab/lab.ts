@@ -1,4 +1,5 @@
-// Lab lifecycle: Topology → up() → StartedLab (AsyncDisposable) → down().
+// Lab lifecycle: Topology → up() → StartedLab (AsyncDisposable) → down(). The substrate
+// builds nodes and links; lab extensions (extensions.ts) add everything else.
 import { randomBytes } from 'node:crypto';
 import { Interrupted, LabError, SubstrateError } from '../errors.js';
 import { getSubstrate } from '../substrate/registry.js';
@@ -10,9 +11,9 @@ import { carriesMark, reaped, terminate } from './processes.js';
 import { mountsUnder, unmountUnder } from './mounts.js';
 import { readFileSync } from 'node:fs';
 import { LocalShell } from '../shell/local.js';
-import { deployAgent } from '../translator/agent.js';
-import { edgeTranslators } from '../translator/pages.js';
-import { startWorkloads, stopWorkloadEngines, workloadsMissing } from '../workload/start.js';
+import type { ExtensionOptions } from './extension.js';
+import { labExtensions } from './extensions.js';
+import type { LabHandle } from './handle.js';
 
 export interface UpOptions {
   stateDir?: string;
@@ -25,7 +26,7 @@ export interface UpOptions {
   workloads?: boolean;
 }
 
-export class StartedLab implements AsyncDisposable {
+export class StartedLab implements LabHandle, AsyncDisposable {
   private readonly shells = new Map<string, Shell>();
 
   constructor(
@@ -36,6 +37,9 @@ export class StartedLab implements AsyncDisposable {
 
   get name(): string {
     return this.state.name;
+  }
+  get mark(): string {
+    return this.state.mark;
   }
   get topology(): Topology {
     return this.state.topology;
@@ -95,8 +99,9 @@ export class StartedLab implements AsyncDisposable {
 
 export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab> {
   const substrate = getSubstrate(opts.substrate);
-  const withWorkloads = opts.workloads !== false && t.workloads.length > 0;
-  const missing = [...(await substrate.missing(t)), ...(withWorkloads ? await workloadsMissing(t) : [])];
+  const xo: ExtensionOptions = { workloads: opts.workloads !== false };
+  const wanted = labExtensions().filter((x) => x.wanted(t, xo));
+  const missing = [...(await substrate.missing(t)), ...(await Promise.all(wanted.map((x) => x.missing(t)))).flat()];
   if (missing.length) throw new SubstrateError(`cannot bring up ${t.name} on ${substrate.name}:\n  - ${missing.join('\n  - ')}`);
   if (opts.signal?.aborted) throw new Interrupted('interrupted before bringing the lab up');
 
@@ -127,8 +132,10 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab>
       progress: (e) => opts.onProgress?.(e),
     });
     const lab = new StartedLab(dir, state, substrate);
-    await deployTranslators(lab, opts);
-    if (withWorkloads) await startWorkloads(lab, opts);
+    for (const x of wanted) {
+      if (opts.signal?.aborted) throw new Interrupted(`interrupted before starting ${x.name}`);
+      await x.start(lab, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    }
     state = dir.update((s) => ({ ...s, status: 'up' }));
   } catch (e) {
     // Whatever failed or interrupted us, leave nothing behind before reporting it.
@@ -138,19 +145,6 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab>
     throw e;
   }
   return new StartedLab(dir, state, substrate);
-}
-
-async function deployTranslators(lab: StartedLab, opts: UpOptions): Promise<void> {
-  const edges = edgeTranslators(lab.topology);
-  if (!edges.length) return;
-  let done = 0;
-  opts.onProgress?.({ stage: 'translators', done, total: edges.length });
-  await Promise.all(
-    edges.map(async ({ node }) => {
-      await deployAgent(lab.path, lab.snapshot.mark, node, lab.shell(node.name), opts.signal);
-      opts.onProgress?.({ stage: 'translators', done: ++done, total: edges.length });
-    }),
-  );
 }
 
 /** Opens a running lab from its state alone. */
@@ -166,8 +160,9 @@ export function listLabs(stateDir = defaultStateDir()): LabState[] {
 
 async function destroy(dir: LabDir, substrate: Substrate): Promise<string[]> {
   const state = dir.update((s) => (s.status === 'up' ? { ...s, status: 'destroying' } : s));
-  // Engines first: they stop their containers, shims and mounts in order.
-  const removed: string[] = await stopWorkloadEngines(dir.path);
+  // Extensions first, last started first: engines stop their containers, shims and mounts in order.
+  const removed: string[] = [];
+  for (const x of labExtensions().reverse()) removed.push(...(await x.stop(dir.path, state)));
   const stopped = await terminate(state.processes.map((p) => p.pid), (p) => carriesMark(p, state.mark), 2000);
   removed.push(...stopped.map((p) => `process ${p.pid}`));
   removed.push(...(await substrate.destroy(state)));

@@ -1,7 +1,7 @@
 // The reachability matrix: pings between every pair of end hosts, beside what the model predicts.
 import { endHosts, ForwardingModel } from '../topology/forwarding.js';
 import { pool } from '../pool.js';
-import type { StartedLab } from './lab.js';
+import type { LabHandle } from './handle.js';
 
 export interface Reach {
   from: string;
@@ -13,7 +13,7 @@ export interface Reach {
   reason?: string;
 }
 
-export async function reachability(lab: StartedLab, concurrency = 8): Promise<Reach[]> {
+export async function reachability(lab: LabHandle, concurrency = 8): Promise<Reach[]> {
   const model = new ForwardingModel(lab.topology);
   const hosts = endHosts(lab.topology);
   const pairs = hosts.flatMap((a) => hosts.filter((b) => b.node !== a.node).map((b) => ({ from: a.node, to: b.node, addr: b.addr })));

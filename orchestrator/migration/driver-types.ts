@@ -1,7 +1,7 @@
 // Migration drivers: one per workload kind, behind one interface. A driver starts its
 // workload, prepares a destination, and moves it; a failed or cancelled move leaves the
 // workload running at the source.
-import type { StartedLab } from '../lab/lab.js';
+import type { LabHandle } from '../lab/handle.js';
 import type { WorkloadRecord } from '../lab/state.js';
 import type { EventLog } from '../probe/timeline.js';
 import type { WorkloadKind, WorkloadSpec } from '../topology/model.js';
@@ -15,7 +15,7 @@ export interface MigrationProgress {
 }
 
 export interface DriverContext {
-  lab: StartedLab;
+  lab: LabHandle;
   workload: WorkloadSpec;
   /** The workload's files in the lab directory. */
   dir: string;

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StartedLab } from '../lab/lab.js';
+import type { LabHandle } from '../lab/handle.js';
 import { singleHostClock } from '../probe/clock.js';
 import { EventLog } from '../probe/timeline.js';
 import { writeReports } from '../report/reporter.js';
@@ -22,7 +22,7 @@ export interface MeasuredMigration {
 /** Quiet time on both sides of the move, so the gap has a steady stream around it. */
 const SETTLE_MS = 1000;
 
-export async function measuredMigration(lab: StartedLab, name: string, to: string, o: MigrateOptions & { runDir: string; echoIntervalMs?: number }): Promise<MeasuredMigration> {
+export async function measuredMigration(lab: LabHandle, name: string, to: string, o: MigrateOptions & { runDir: string; echoIntervalMs?: number }): Promise<MeasuredMigration> {
   const { w } = checkMove(lab, name, to);
   const raw = join(o.runDir, 'raw');
   mkdirSync(raw, { recursive: true });

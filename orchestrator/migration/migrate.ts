@@ -1,17 +1,18 @@
-// One migration: the driver moves the workload, the strategy moves the network. Either the
-// workload ends up at the destination with every translator switched, or it still runs at
-// the source with the translators unchanged — and the error says which.
+// One migration: the strategy plans the network's part as data, the driver moves the
+// workload, the strategy's trigger carries the plan out. Either the workload ends up at the
+// destination with the network switched, or it still runs at the source with the network
+// unchanged — and the error says which.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Interrupted, LabError, MigrationError } from '../errors.js';
-import type { StartedLab } from '../lab/lab.js';
+import type { LabHandle } from '../lab/handle.js';
 import type { WorkloadRecord } from '../lab/state.js';
 import { EventLog } from '../probe/timeline.js';
 import { nodeByName, type WorkloadSpec } from '../topology/model.js';
 import { driverFor } from './driver.js';
 import type { DriverContext, MigrationProgress } from './driver-types.js';
-import { getStrategy } from './strategy.js';
-import type { Armed, SwitchOutcome } from './strategy-types.js';
+import { strategyFor } from './strategy.js';
+import type { Armed, MovePlan, SwitchOutcome } from './strategy-types.js';
 
 export interface MigrateOptions {
   /** Default: the topology's migration.strategy. */
@@ -33,18 +34,20 @@ export interface MigrationResult {
   strategy: string;
   /** The driver's own figures. */
   figures: Record<string, number | string>;
+  /** What the strategy planned; `switching.changes` is what it did. */
+  plan: MovePlan;
   switching: SwitchOutcome & {
-    /** Announcement seen → last translator switched (ms), when the watcher switched. */
+    /** Announcement seen → last network change made (ms), when the announcement triggered it. */
     announceToSwitchedMs: number | null;
     /** Switching time as the paper defines it: announcement → first packet on the new path. */
     switchingMs: number | null;
   };
-  /** Migration call → translators switched, as warplab measured it. */
+  /** Migration call → network switched, as warplab measured it. */
   elapsedMs: number;
   events: EventLog['events'];
 }
 
-export function workloadSpec(lab: StartedLab, name: string): WorkloadSpec {
+export function workloadSpec(lab: LabHandle, name: string): WorkloadSpec {
   const w = lab.topology.workloads.find((x) => x.name === name);
   if (!w) {
     const names = lab.topology.workloads.map((x) => x.name);
@@ -53,14 +56,14 @@ export function workloadSpec(lab: StartedLab, name: string): WorkloadSpec {
   return w;
 }
 
-export function driverContext(lab: StartedLab, w: WorkloadSpec, o: Pick<MigrateOptions, 'signal' | 'onProgress'> & { events: EventLog }): DriverContext {
+export function driverContext(lab: LabHandle, w: WorkloadSpec, o: Pick<MigrateOptions, 'signal' | 'onProgress'> & { events: EventLog }): DriverContext {
   const dir = join(lab.path, 'workloads', w.name);
   mkdirSync(dir, { recursive: true });
   return { lab, workload: w, dir, events: o.events, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
 }
 
 /** What a move needs before anything starts: the workload, where it runs, a real destination. */
-export function checkMove(lab: StartedLab, name: string, to: string): { w: WorkloadSpec; from: WorkloadRecord } {
+export function checkMove(lab: LabHandle, name: string, to: string): { w: WorkloadSpec; from: WorkloadRecord } {
   const w = workloadSpec(lab, name);
   const from = lab.workload(name);
   if (!from) throw new LabError(`${name} is not running in lab ${lab.name} (was it started with the lab?)`);
@@ -73,10 +76,17 @@ export function checkMove(lab: StartedLab, name: string, to: string): { w: Workl
   return { w, from };
 }
 
-export async function migrateWorkload(lab: StartedLab, name: string, to: string, o: MigrateOptions = {}): Promise<MigrationResult> {
+/** The network's part of a move, as data, before anything acts (`migrate --dry-run`). */
+export function planMove(lab: LabHandle, name: string, to: string, strategy?: string): MovePlan {
+  const { w, from } = checkMove(lab, name, to);
+  return strategyFor(lab.topology, strategy).plan(lab.topology, w, from.on, to);
+}
+
+export async function migrateWorkload(lab: LabHandle, name: string, to: string, o: MigrateOptions = {}): Promise<MigrationResult> {
   const { w, from } = checkMove(lab, name, to);
   const driver = driverFor(w.kind);
-  const strategy = getStrategy(o.strategy ?? lab.topology.migration?.strategy ?? 'network-paging');
+  const strategy = strategyFor(lab.topology, o.strategy);
+  const plan = strategy.plan(lab.topology, w, from.on, to);
   const events = o.events ?? new EventLog();
   const ctx = driverContext(lab, w, { ...o, events });
   const t0 = performance.now();
@@ -85,7 +95,7 @@ export async function migrateWorkload(lab: StartedLab, name: string, to: string,
   let armed: Armed;
   try {
     if (o.signal?.aborted) throw new Interrupted(`interrupted before moving ${name}`);
-    armed = await strategy.arm(lab, w, to, { dir: ctx.dir, events, announce: driver.announce });
+    armed = await strategy.arm(lab, plan, { dir: ctx.dir, events, announce: driver.announce });
   } catch (e) {
     await prepared.cancel();
     throw e;
@@ -101,10 +111,10 @@ export async function migrateWorkload(lab: StartedLab, name: string, to: string,
   ctx.onProgress?.({ phase: 'switch', detail: `waiting for ${name}'s announcement on ${to}` });
   const outcome = await armed.settled(o.switchTimeoutMs ?? 3000);
   events.record('migration-completed', 'warplab', `${name} on ${to}`);
-  if (outcome.by === 'orchestrator') {
-    throw new MigrationError(`${outcome.problem}; warplab switched ${outcome.switches.map((s) => s.router).join(', ') || 'no translator'} itself, so the translators are consistent; ${name} runs on ${to}`);
+  if (outcome.by === 'fallback') {
+    throw new MigrationError(`${outcome.problem}; warplab made the changes on ${[...new Set(outcome.changes.map((c) => c.node))].join(', ') || 'no node'} itself, so the network is consistent; ${name} runs on ${to}`);
   }
-  const last = Math.max(...outcome.switches.map((s) => s.doneMs));
+  const last = Math.max(...outcome.changes.map((c) => c.atMs));
   return {
     workload: name,
     kind: w.kind,
@@ -113,9 +123,10 @@ export async function migrateWorkload(lab: StartedLab, name: string, to: string,
     driver: driver.name,
     strategy: strategy.name,
     figures: result.figures,
+    plan,
     switching: {
       ...outcome,
-      announceToSwitchedMs: outcome.announce && outcome.switches.length ? last - outcome.announce.atMs : null,
+      announceToSwitchedMs: outcome.announce && outcome.changes.length ? last - outcome.announce.atMs : null,
       switchingMs: outcome.announce && outcome.firstPacketMs !== undefined ? outcome.firstPacketMs - outcome.announce.atMs : null,
     },
     elapsedMs: performance.now() - t0,

@@ -1,6 +1,6 @@
 // What is compared across repetitions and against thresholds: one accessor per figure.
 import { summarize, type Summary } from '../probe/stats.js';
-import type { StreamResult, TrialResult } from './run.js';
+import type { StreamResult, TrialResult } from './trial.js';
 
 interface Metric {
   title: string;

@@ -4,16 +4,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { WarplabError } from '../errors.js';
-import { analyzeStream, type StreamAnalysis } from '../probe/analysis.js';
+import { analyzeStream } from '../probe/analysis.js';
 import type { ClockInfo } from '../probe/clock.js';
 import { parseArrivalLog, type ArrivalLog, type Arrivals } from '../probe/log.js';
 import { SD_KIND } from '../probe/stats.js';
 import type { ReceiverSummary, SenderSummary, StreamCapture } from '../probe/stream.js';
-import { windowsFromEvents, type DisruptionWindow, type EventKind, type TimelineEvent } from '../probe/timeline.js';
+import { windowsFromEvents, type TimelineEvent } from '../probe/timeline.js';
 import { didNotResume } from './format.js';
 import { statistics, type StatisticRow } from './metrics.js';
 import { paperReferences, type PaperReference } from './references.js';
 import { evaluateThresholds, type Threshold, type ThresholdResult } from './thresholds.js';
+import type { StreamResult, TimelineEntry, TrialResult } from './trial.js';
 
 export const REPORT_SCHEMA = 'warplab.probe-report';
 /** Bump on any change a reader of report.json would notice. v2: windows say whether the
@@ -68,35 +69,6 @@ export interface RunInput {
   trials: TrialInput[];
   /** Recorded checks (scenario steps and assertions); JUnit test cases beside the thresholds. */
   checks?: CheckResult[];
-}
-
-export interface StreamResult {
-  label: string;
-  workload?: string;
-  analysis: StreamAnalysis;
-  /** The sender's own counters: send errors and skipped slots explain gaps without loss. */
-  sender: SenderSummary | null;
-}
-
-/** What the analysis puts on a trial's timeline beside the recorded events. */
-export const streamLandmarks = ['first arrival', 'last arrival', 'downtime gap', 'disruption', 'noise-floor gap', 'did not resume'] as const;
-
-export interface TimelineEntry {
-  atMs: number;
-  /** Since the trial's origin (its first event or arrival). */
-  relMs: number;
-  kind: EventKind | (typeof streamLandmarks)[number];
-  source: string;
-  detail?: string;
-}
-
-export interface TrialResult {
-  label: string;
-  originMs: number;
-  windows: DisruptionWindow[];
-  streams: StreamResult[];
-  /** Events and the stream's landmarks merged in time order. */
-  timeline: TimelineEntry[];
 }
 
 export interface ProbeRun {

@@ -4,7 +4,8 @@ import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { didNotResume, slug } from './format.js';
 import type { Reporter } from './reporter-types.js';
-import { streamLandmarks, type ProbeRun, type TrialResult } from './run.js';
+import type { ProbeRun } from './run.js';
+import { streamLandmarks, type TrialResult } from './trial.js';
 
 /** Log scale needs positive values; two arrivals in one nanosecond would give 0. */
 const FLOOR_MS = 1e-3;

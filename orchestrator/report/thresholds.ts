@@ -2,7 +2,7 @@
 import type { Summary } from '../probe/stats.js';
 import { didNotResume } from './format.js';
 import { metrics, metricValues, type MetricName, type StatisticRow } from './metrics.js';
-import type { TrialResult } from './run.js';
+import type { TrialResult } from './trial.js';
 
 export interface Threshold {
   metric: MetricName;

@@ -1,7 +1,7 @@
 // One small interface per step kind, and a registry: the loader checks a step with its kind,
 // the runner runs it with its kind. Adding a kind is one file and one line in steps/index.ts
 // (plus its arguments in topologies/scenario.schema.json, which a unit test keeps in step).
-import type { StartedLab } from '../lab/lab.js';
+import type { LabHandle } from '../lab/handle.js';
 import type { EventLog } from '../probe/timeline.js';
 import type { Topology } from '../topology/model.js';
 import type { YamlPath } from '../topology/source.js';
@@ -25,7 +25,7 @@ export interface CheckContext {
 
 /** What a run knows once its lab is up; kinds keep what they resolved here. */
 export interface RunContext {
-  lab: StartedLab;
+  lab: LabHandle;
   /** Nodes whose link state changes are recorded in every trial (`ip monitor`). */
   monitored: Set<string>;
   /** Resolved per run and kept by the kinds that need it (e.g. a link's device). */

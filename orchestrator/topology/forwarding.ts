@@ -4,7 +4,7 @@ import { contains, formatAddr, network, parseAddr, parseCidr, type Cidr } from '
 import { isRouter, type NodeSpec, type Topology } from './model.js';
 import { segmentsOf, type Member, type Segment } from './segments.js';
 import { applySteps, stepsOf } from '../translator/mapping.js';
-import type { PageSpec } from '../translator/pages.js';
+import type { PageSpec } from './model.js';
 
 export interface Delivery {
   ok: boolean;

@@ -4,12 +4,13 @@ import { readFile } from 'node:fs/promises';
 import { TopologyError, type Issue } from '../errors.js';
 import { topologySchemaPath } from '../paths.js';
 import { checkTopology, type Report } from './checks.js';
-import type { Endpoint, LinkParams, LinkSpec, NodeSpec, Topology } from './model.js';
+import type { Endpoint, LinkParams, LinkSpec, NodeSpec, PageSpec, Topology } from './model.js';
 import { autoRoutes } from './routing.js';
 import { schemaIssues } from './schema.js';
-import { checkPage, checkPageSets, pageFromRaw, type PageSpec } from '../translator/pages.js';
+import { checkPage, checkPageSets, pageFromRaw } from '../translator/pages.js';
 import { pathString, YamlSource, type YamlPath } from './source.js';
 import { checkWorkloads, migrationFromRaw, workloadsFromRaw } from './workloads.js';
+import { checkStrategySettings } from '../migration/strategy.js';
 
 type Raw = Record<string, any>;
 
@@ -109,6 +110,7 @@ export function parseTopology(text: string, file = '<inline>'): Topology {
   checkTranslators(raw as Raw, topo, report);
   checkWorkloads(topo, raw as Raw, report);
   if (!issues.length && topo.routing === 'auto') topo = autoRoutes(topo, report);
+  if (!issues.length) checkStrategySettings(topo, (raw as Raw).migration, src, issues);
   if (issues.length) throw new TopologyError(issues.sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col));
   return topo;
 }

@@ -1,5 +1,25 @@
 // The topology as plain data, after validation: what every substrate builds from.
-import type { TranslatorSpec } from '../translator/pages.js';
+import type { Mapping } from '../translator/mapping.js';
+
+// Translator configuration (ICN 2011 pages): checked and compiled in translator/pages.ts.
+export const BACKENDS = ['ebpf', 'nftables'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+export interface PageSpec {
+  /** The name in the topology's `pages`, when it came from there. */
+  name?: string;
+  lan: string;
+  /** Absent for a pass-through page (the LAN addresses are used as is). */
+  wan?: string;
+  mapping: Mapping;
+  vn?: string;
+}
+
+export interface TranslatorSpec {
+  backend: Backend | 'auto';
+  lan: string[];
+  pages: PageSpec[];
+}
 
 export const NODE_KINDS = ['host', 'router', 'edge-router', 'lan', 'hypervisor'] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];
@@ -94,10 +114,16 @@ export interface WorkloadSpec {
   vm: VmSettings;
 }
 
+/** The strategy of a topology that names none. */
+export const DEFAULT_STRATEGY = 'network-paging';
+
 export interface MigrationSpec {
   /** The lan that carries migration traffic. */
   network: string;
+  /** A registered address strategy's name. */
   strategy: string;
+  /** Each configured strategy's settings (`migration.<name>`), defaults applied; plain JSON. */
+  settings?: Record<string, unknown>;
 }
 
 export interface Topology {

@@ -5,14 +5,15 @@ import type { Issue } from '../errors.js';
 import { pathString, type YamlPath, type YamlSource } from './source.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
-const cache = new Map<string, ValidateFunction>();
+const cache = new Map<string | object, ValidateFunction>();
 
-function compiled(schemaFile: string): ValidateFunction {
-  let v = cache.get(schemaFile);
+/** A schema file by path, or a plugin's schema fragment by identity. */
+function compiled(schema: string | object): ValidateFunction {
+  let v = cache.get(schema);
   if (!v) {
     const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-    v = ajv.compile(JSON.parse(readFileSync(schemaFile, 'utf8')));
-    cache.set(schemaFile, v);
+    v = ajv.compile(typeof schema === 'string' ? JSON.parse(readFileSync(schema, 'utf8')) : schema);
+    cache.set(schema, v);
   }
   return v;
 }
@@ -85,13 +86,17 @@ function relevant(errors: ErrorObject[]): ErrorObject[] {
   });
 }
 
-export function schemaIssues(src: YamlSource, data: unknown, schemaFile: string): Issue[] {
-  const validate = compiled(schemaFile);
+/**
+ * Validates `data` against a schema file, or against a plugin's fragment (a strategy's
+ * settings) found at `at` in the file, so that its errors point at the right line too.
+ */
+export function schemaIssues(src: YamlSource, data: unknown, schema: string | object, at: YamlPath = []): Issue[] {
+  const validate = compiled(schema);
   if (validate(data)) return [];
   const issues: Issue[] = [];
   const seen = new Set<string>();
   for (const e of relevant(validate.errors ?? [])) {
-    const path = pointerToPath(e.instancePath);
+    const path = [...at, ...pointerToPath(e.instancePath)];
     let issue: Issue;
     if (e.keyword === 'additionalProperties') {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;

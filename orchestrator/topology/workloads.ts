@@ -2,7 +2,7 @@
 // subnets and the migration network.
 import { addressField, cidrField, hasMalformedAddress, type Report } from './checks.js';
 import { contains, formatAddr, parseAddr, parseCidr } from './ipv4.js';
-import type { InterfaceSpec, MigrationSpec, NodeSpec, Topology, WorkloadSpec } from './model.js';
+import { DEFAULT_STRATEGY, type InterfaceSpec, type MigrationSpec, type NodeSpec, type Topology, type WorkloadSpec } from './model.js';
 import { segmentsOf } from './segments.js';
 
 type Raw = Record<string, any>;
@@ -33,7 +33,7 @@ export function workloadsFromRaw(raw: Raw | undefined): WorkloadSpec[] {
 }
 
 export function migrationFromRaw(raw: Raw | undefined): MigrationSpec | undefined {
-  return raw ? { network: raw.network, strategy: raw.strategy ?? 'network-paging' } : undefined;
+  return raw ? { network: raw.network, strategy: raw.strategy ?? DEFAULT_STRATEGY } : undefined;
 }
 
 /** The hypervisor interface whose subnet holds the workload's address (where its port goes). */

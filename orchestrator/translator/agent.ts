@@ -7,7 +7,8 @@ import { Interrupted, ReadinessTimeout, WarplabError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { hasCommand, type Shell } from '../shell/shell.js';
 import type { NodeSpec } from '../topology/model.js';
-import { ruleLine, type Backend, type TranslatorSpec } from './pages.js';
+import type { Backend, TranslatorSpec } from '../topology/model.js';
+import { ruleLine } from './pages.js';
 
 export class TranslatorError extends WarplabError {
   override name = 'TranslatorError';

@@ -1,11 +1,12 @@
 // What the orchestrator asks of running translator agents: their tables, counters, switches.
 import { LabError } from '../errors.js';
-import type { StartedLab } from '../lab/lab.js';
+import type { LabHandle } from '../lab/handle.js';
 import { parseAddr, parseCidr } from '../topology/ipv4.js';
 import { ask, socketPath } from './agent.js';
-import { ruleLine, type PageSpec } from './pages.js';
+import type { PageSpec } from '../topology/model.js';
+import { ruleLine } from './pages.js';
 
-function translatorNode(lab: StartedLab, router: string) {
+function translatorNode(lab: LabHandle, router: string) {
   const n = lab.topology.nodes.find((x) => x.name === router);
   if (!n?.translator) {
     const names = lab.topology.nodes.filter((x) => x.translator).map((x) => x.name);
@@ -14,7 +15,7 @@ function translatorNode(lab: StartedLab, router: string) {
   return n;
 }
 
-export async function translatorStatus(lab: StartedLab, router: string) {
+export async function translatorStatus(lab: LabHandle, router: string) {
   translatorNode(lab, router);
   const sock = socketPath(lab.path, router);
   const [health, rules, counters] = await Promise.all([ask(sock, ['health']), ask(sock, ['rules']), ask(sock, ['counters'])]);
@@ -42,7 +43,7 @@ export interface SwitchResult {
  * Switch a page (by name), a LAN prefix or one address of a router to a new WAN prefix,
  * or to pass. The mapping of an existing page with that LAN prefix is kept.
  */
-export async function switchPage(lab: StartedLab, router: string, target: string, to: string): Promise<SwitchResult> {
+export async function switchPage(lab: LabHandle, router: string, target: string, to: string): Promise<SwitchResult> {
   const node = translatorNode(lab, router);
   const pages = node.translator!.pages;
   const named = pages.find((p) => p.name === target);

@@ -3,27 +3,8 @@
 import { network, networkOf, overlaps, parseCidr, type Cidr } from '../topology/ipv4.js';
 import { cidrField } from '../topology/checks.js';
 import type { YamlPath } from '../topology/source.js';
-import type { NodeSpec, Topology } from '../topology/model.js';
+import type { NodeSpec, PageSpec, Topology, TranslatorSpec } from '../topology/model.js';
 import { formatSteps, nonInvertible, stepsOf, type Mapping } from './mapping.js';
-
-export const BACKENDS = ['ebpf', 'nftables'] as const;
-export type Backend = (typeof BACKENDS)[number];
-
-export interface PageSpec {
-  /** The name in the topology's `pages`, when it came from there. */
-  name?: string;
-  lan: string;
-  /** Absent for a pass-through page (the LAN addresses are used as is). */
-  wan?: string;
-  mapping: Mapping;
-  vn?: string;
-}
-
-export interface TranslatorSpec {
-  backend: Backend | 'auto';
-  lan: string[];
-  pages: PageSpec[];
-}
 
 type Raw = Record<string, any>;
 

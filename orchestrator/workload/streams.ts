@@ -3,7 +3,7 @@
 // echo → peer.
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
-import type { StartedLab } from '../lab/lab.js';
+import type { LabHandle } from '../lab/handle.js';
 import { startProbeStream, type ProbeStream } from '../probe/stream.js';
 import type { WorkloadSpec } from '../topology/model.js';
 import { APP_PORTS } from './app.js';
@@ -19,13 +19,13 @@ export interface WorkloadStreamOptions {
 }
 
 /** The node that owns the workload's peer address. */
-export function peerNode(lab: StartedLab, w: WorkloadSpec): string {
+export function peerNode(lab: LabHandle, w: WorkloadSpec): string {
   const node = lab.topology.nodes.find((n) => n.interfaces.some((i) => i.ipv4.some((a) => a.split('/')[0] === w.app.peer)));
   if (!node) throw new LabError(`${w.name} has no app.peer in lab ${lab.name}: nothing to stream with`);
   return node.name;
 }
 
-export async function startWorkloadStreams(lab: StartedLab, w: WorkloadSpec, o: WorkloadStreamOptions): Promise<ProbeStream[]> {
+export async function startWorkloadStreams(lab: LabHandle, w: WorkloadSpec, o: WorkloadStreamOptions): Promise<ProbeStream[]> {
   const peer = peerNode(lab, w);
   const addr = w.ipv4.split('/')[0]!;
   const log = (name: string) => join(o.dir, `${o.prefix ?? ''}${name}.bin`);

@@ -3,7 +3,9 @@ import { attach } from '../../lab/lab.js';
 import { join, resolve } from 'node:path';
 import type { MigrationProgress } from '../../migration/driver-types.js';
 import { measuredMigration } from '../../migration/measured.js';
-import { migrateWorkload, workloadSpec, type MigrationResult } from '../../migration/migrate.js';
+import { migrateWorkload, planMove, workloadSpec, type MigrationResult } from '../../migration/migrate.js';
+import { strategyNames, getStrategy } from '../../migration/strategy.js';
+import type { MovePlan } from '../../migration/strategy-types.js';
 import { readingIn } from '../../report/format.js';
 import { readingOf } from '../../report/metrics.js';
 import type { ProbeRun } from '../../report/run.js';
@@ -15,9 +17,14 @@ export function printMigration(r: MigrationResult): void {
   const rel = (ms: number) => (r.switching.announce ? `+${(ms - r.switching.announce.atMs).toFixed(3)} ms after the ${r.switching.announce.kind}` : '');
   console.log(`${r.workload} (${r.kind}) moved ${r.from} → ${r.to} by ${r.driver}, network by ${r.strategy} (${r.elapsedMs.toFixed(0)} ms in all)`);
   console.log(table(['driver figure', 'value'], Object.entries(r.figures).map(([k, v]) => [k, fmt(v)])));
-  for (const s of r.switching.switches) console.log(`  ${s.router}: ${s.line}  ${rel(s.doneMs)}${s.kernelUs !== undefined ? ` (kernel ${s.kernelUs} µs)` : ''}`);
-  if (r.switching.announceToSwitchedMs !== null) console.log(`announcement → translators switched: ${r.switching.announceToSwitchedMs.toFixed(3)} ms (${r.switching.by})`);
+  for (const c of r.switching.changes) console.log(`  ${c.node}: ${c.action} ${c.detail}  ${rel(c.atMs)}${c.kernelUs !== undefined ? ` (kernel ${c.kernelUs} µs)` : ''}`);
+  if (r.switching.announceToSwitchedMs !== null) console.log(`announcement → network switched: ${r.switching.announceToSwitchedMs.toFixed(3)} ms (${r.switching.by})`);
   if (r.switching.switchingMs !== null) console.log(`switching time (announcement → first packet on the new path): ${r.switching.switchingMs.toFixed(3)} ms`);
+}
+
+export function printPlan(p: MovePlan): void {
+  console.log(`plan: ${p.workload} ${p.from} → ${p.to}, network by ${p.strategy}, triggered by ${p.trigger === 'announcement' ? "the workload's announcement (RARP/gratuitous ARP)" : 'warplab when the driver reports completion'}`);
+  console.log(table(['when', 'node', 'action', 'detail'], p.changes.map((c) => [c.when === 'arm' ? 'before the move' : 'at the trigger', c.node, c.action, c.detail])));
 }
 
 /** Per stream of the move's one trial: its gap (or that it did not resume), when the workload was back. */
@@ -43,6 +50,7 @@ export function migrateCommand(): Command {
     .argument('<workload>', 'workload name (see `warplab inspect LAB`)')
     .requiredOption('--to <hypervisor>', 'destination hypervisor node')
     .option('--strategy <name>', "how the network follows (default: the topology's migration.strategy)")
+    .option('--dry-run', 'print what the strategy would change where, and move nothing')
     .option('--no-probe', "do not record the workload's UDP streams during the move")
     .option('--out <dir>', 'where the probe run goes (default: warplab-runs/migrate-LAB-WORKLOAD-TIME)')
     .option('--echo-interval-ms <ms>', "interval of the client's stream to the workload's echo (default: the workload's)", Number)
@@ -50,25 +58,31 @@ export function migrateCommand(): Command {
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `
 VMs move with QEMU live migration over the topology's migration network; containers with
-a CRIU checkpoint restored into the destination. With network-paging (ICOIN 2011) a
-watcher on the destination catches the workload's first RARP or gratuitous ARP and
-switches every client-side translator; the times of each step are printed.
+a CRIU checkpoint restored into the destination. The strategy first plans every network
+change as data (--dry-run prints that plan), then its trigger carries it out; the time of
+each change is printed. Strategies (a topology may set up several, under migration.NAME):
+${strategyNames().map((n) => `  ${n}: ${getStrategy(n).summary}`).join('\n')}
 
 The UDP probe records the workload's two streams (workload → client, client → workload's
 echo → client) across the move and writes the run's reports (report.json, Markdown,
 JUnit, SVG) to --out, even when the move fails.
 
 A failed or interrupted migration leaves the workload running at the source and the
-translators unchanged, and exits 1 (130 on Ctrl-C).
+network unchanged, and exits 1 (130 on Ctrl-C).
 
 Example (the paper's experiment: PDC → ADC and back):
   $ sudo warplab up topologies/icoin2011-paging.yaml
+  $ sudo warplab migrate icoin vm-a --to adc-hv --dry-run
   $ sudo warplab migrate icoin vm-a --to adc-hv
   $ sudo warplab migrate icoin vm-a --to pdc-hv --json`)
-    .action(async (name: string, workload: string, opts: { to: string; strategy?: string; stateDir: string; json?: boolean; probe: boolean; out?: string; echoIntervalMs?: number }) => {
+    .action(async (name: string, workload: string, opts: { to: string; strategy?: string; dryRun?: boolean; stateDir: string; json?: boolean; probe: boolean; out?: string; echoIntervalMs?: number }) => {
+      const lab = attach(name, opts.stateDir);
+      if (opts.dryRun) {
+        const plan = planMove(lab, workload, opts.to, opts.strategy);
+        return opts.json ? printJson(plan) : printPlan(plan);
+      }
       const irq = interruptible();
       const live = !!process.stderr.isTTY && !process.env.CI && !opts.json;
-      const lab = attach(name, opts.stateDir);
       const mo = {
         ...(opts.strategy ? { strategy: opts.strategy } : {}),
         signal: irq.signal,

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Interrupted, MigrationError, ReadinessTimeout } from '../../errors.js';
-import type { StartedLab } from '../../lab/lab.js';
+import type { LabHandle } from '../../lab/handle.js';
 import type { WorkloadRecord } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
 import { hasCommand } from '../../shell/shell.js';
@@ -30,14 +30,14 @@ import { ensureBridge } from '../../workload/port.js';
 import { appEnv } from '../../workload/app.js';
 import type { DriverContext, DriverResult, MigrationDriver, Prepared } from '../driver-types.js';
 
-export const engineDir = (lab: StartedLab) => join(lab.path, 'docker');
+export const engineDir = (lab: LabHandle) => join(lab.path, 'docker');
 
 /** One engine per lab; concurrent starts share it. Keyed by the lab's mark, new with every
  *  `up`: a lab brought up again under the same name (same path) gets an engine of its own. */
 const engines = new Map<string, Promise<DockerEngine>>();
 
-function engineOf(lab: StartedLab): Promise<DockerEngine> {
-  const key = lab.snapshot.mark;
+function engineOf(lab: LabHandle): Promise<DockerEngine> {
+  const key = lab.mark;
   let e = engines.get(key);
   if (!e) {
     const dir = engineDir(lab);
@@ -75,10 +75,10 @@ export class CriuDriver implements MigrationDriver {
   private async holderOn(ctx: DriverContext, engine: DockerEngine, hv: string, up: boolean): Promise<{ holder: Holder; port: string }> {
     const { lab, workload: w } = ctx;
     const shell = lab.shell(hv);
-    const bridge = await ensureBridge(shell, workloadPort(nodeByName(lab.topology, hv)!, w)!, lab.snapshot.mark);
+    const bridge = await ensureBridge(shell, workloadPort(nodeByName(lab.topology, hv)!, w)!, lab.mark);
     const holder = await createHolder(engine.docker, `${w.name}-holder-${hv}-${Date.now() % 100000}`, engine.image);
     const port = `wc${lab.topology.workloads.indexOf(w)}`;
-    await shell.exec(['sh', '-ec', `ip link del $1 2>/dev/null || true; ip link add $1 type veth peer name eth0 netns $2; ip link set $1 alias "$4" master $3; ${up ? 'ip link set $1 up' : ''}`, 'port', port, String(holder.pid), bridge, lab.snapshot.mark]);
+    await shell.exec(['sh', '-ec', `ip link del $1 2>/dev/null || true; ip link add $1 type veth peer name eth0 netns $2; ip link set $1 alias "$4" master $3; ${up ? 'ip link set $1 up' : ''}`, 'port', port, String(holder.pid), bridge, lab.mark]);
     const inside = [
       `link set eth0 address ${w.mac} up`,
       `addr add ${w.ipv4} dev eth0`,

@@ -61,8 +61,8 @@ export class QemuDriver implements MigrationDriver {
     const { lab, workload: w } = ctx;
     const shell = lab.shell(on);
     const port = workloadPort(nodeByName(lab.topology, on)!, w)!;
-    const bridge = await ensureBridge(shell, port, lab.snapshot.mark);
-    await ensureTap(shell, bridge, tapOf(ctx), lab.snapshot.mark);
+    const bridge = await ensureBridge(shell, port, lab.mark);
+    await ensureTap(shell, bridge, tapOf(ctx), lab.mark);
     const files = vmFiles(ctx.dir, on);
     const accel = chooseAccel(w.vm.accel);
     const proc = shell.spawn(qemuArgv(w, { accel, tap: tapOf(ctx), files, ...(incoming ? { incoming } : {}) }), { logFile: `${ctx.dir}/${on}.qemu.log` });
@@ -196,6 +196,6 @@ export class QemuDriver implements MigrationDriver {
   }
 
   private async gone(pid: number, ctx: DriverContext): Promise<void> {
-    await terminate([pid], (p) => carriesMark(p, ctx.lab.snapshot.mark), 5000);
+    await terminate([pid], (p) => carriesMark(p, ctx.lab.mark), 5000);
   }
 }

@@ -5,24 +5,40 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError } from '../../errors.js';
-import type { StartedLab } from '../../lab/lab.js';
+import type { LabHandle } from '../../lab/handle.js';
 import { packageRoot } from '../../paths.js';
 import { realtimeNowMs } from '../../probe/clock.js';
 import type { EventLog } from '../../probe/timeline.js';
 import type { BackgroundProcess } from '../../shell/shell.js';
-import { nodeByName, type WorkloadSpec } from '../../topology/model.js';
+import { nodeByName, type Topology, type WorkloadSpec } from '../../topology/model.js';
 import { workloadPort } from '../../topology/workloads.js';
 import { ask, socketPath } from '../../translator/agent.js';
-import type { AddressStrategy, Announcement, AppliedSwitch, Armed, SwitchOutcome } from '../strategy-types.js';
+import type { AddressStrategy, Armed, ArmOptions, MovePlan, NetworkChange, SwitchOutcome } from '../strategy-types.js';
 import { gatewaysAt, pagingPlan, type PageSwitch } from './paging-plan.js';
+
+/** What network paging acts on: the translator switches, and the gateways primed before the move. */
+export interface PagingData {
+  switches: PageSwitch[];
+  gateways: { router: string; iface: string }[];
+  /** The destination hypervisor's port where the workload's announcement shows. */
+  iface: string;
+  address: string;
+  mac: string;
+}
 
 export const watcherBinary = join(packageRoot, 'agents', 'build', 'wl-watch');
 
-async function switchAll(lab: StartedLab, plan: PageSwitch[]): Promise<AppliedSwitch[]> {
+const SWITCH = 'switch-page';
+
+function switched(router: string, line: string, atMs: number, kernelUs?: number): NetworkChange {
+  return { node: router, action: SWITCH, detail: line, atMs, ...(kernelUs !== undefined ? { kernelUs } : {}) };
+}
+
+async function switchAll(lab: LabHandle, plan: PageSwitch[]): Promise<NetworkChange[]> {
   return Promise.all(
     plan.map(async (s) => {
       const r = await ask(socketPath(lab.path, s.router), [s.line]);
-      return { router: s.router, line: s.line, doneMs: realtimeNowMs(), kernelUs: r.kernel_us as number };
+      return switched(s.router, s.line, realtimeNowMs(), r.kernel_us as number);
     }),
   );
 }
@@ -54,27 +70,49 @@ const nsToMs = (ns: number | string) => Number(BigInt(ns) / 1000n) / 1000;
  * exchange with a guest that has just resumed (measured: 3–10 ms under TCG). The entry
  * ages out as usual (nud reachable).
  */
-async function primeGateways(lab: StartedLab, w: WorkloadSpec, hv: string): Promise<void> {
-  const addr = w.ipv4.split('/')[0]!;
-  await Promise.all(gatewaysAt(lab.topology, w, hv).map((g) => lab.shell(g.router).exec(['ip', 'neigh', 'replace', addr, 'lladdr', w.mac, 'dev', g.iface, 'nud', 'reachable'])));
+async function primeGateways(lab: LabHandle, d: PagingData): Promise<void> {
+  await Promise.all(d.gateways.map((g) => lab.shell(g.router).exec(['ip', 'neigh', 'replace', d.address, 'lladdr', d.mac, 'dev', g.iface, 'nud', 'reachable'])));
 }
 
-export class NetworkPaging implements AddressStrategy {
+export class NetworkPaging implements AddressStrategy<undefined, PagingData> {
   readonly name = 'network-paging';
+  readonly summary = 'ICOIN 2011: a watcher on the destination catches the first RARP/gratuitous ARP and switches the page on every client-side edge translator';
 
-  async place(lab: StartedLab, w: WorkloadSpec, hv: string): Promise<AppliedSwitch[]> {
+  settings(): undefined {
+    return undefined;
+  }
+
+  plan(t: Topology, w: WorkloadSpec, from: string, to: string): MovePlan<PagingData> {
+    const switches = pagingPlan(t, w, to);
+    const gateways = gatewaysAt(t, w, to);
+    const address = w.ipv4.split('/')[0]!;
+    return {
+      strategy: this.name,
+      workload: w.name,
+      from,
+      to,
+      trigger: 'announcement',
+      changes: [
+        ...gateways.map((g) => ({ node: g.router, action: 'neigh', detail: `${address} lladdr ${w.mac} dev ${g.iface}`, when: 'arm' as const })),
+        ...switches.map((s) => ({ node: s.router, action: SWITCH, detail: s.line })),
+      ],
+      data: { switches, gateways, iface: workloadPort(nodeByName(t, to)!, w)!, address, mac: w.mac },
+    };
+  }
+
+  async place(lab: LabHandle, w: WorkloadSpec, hv: string): Promise<NetworkChange[]> {
     return switchAll(lab, pagingPlan(lab.topology, w, hv));
   }
 
-  async arm(lab: StartedLab, w: WorkloadSpec, to: string, o: { dir: string; events: EventLog; announce: Announcement }): Promise<Armed> {
+  async arm(lab: LabHandle, p: MovePlan<PagingData>, o: ArmOptions): Promise<Armed> {
     if (!existsSync(watcherBinary)) throw new LabError(`${watcherBinary} is not built; run bash ci/setup.sh`);
-    const plan = pagingPlan(lab.topology, w, to);
-    const iface = workloadPort(nodeByName(lab.topology, to)!, w)!;
-    await primeGateways(lab, w, to);
+    const { switches: plan, iface, address, mac } = p.data;
+    const to = p.to;
+    await primeGateways(lab, p.data);
     const out = join(o.dir, `watch-${to}-${Date.now()}.jsonl`);
     // One kind only: on a LAN shared with the source, the source's ARP replies would look
     // like a gratuitous ARP. Real-time priority keeps the switch sub-millisecond under load.
-    const argv = [watcherBinary, '--iface', iface, '--mac', w.mac, '--kinds', o.announce, '--rt-prio', '10', '--timeout-s', String(WATCH_LIMIT_S), '--first-to', w.ipv4.split('/')[0]!, '--first-timeout-ms', String(FIRST_PACKET_WAIT_MS), ...plan.flatMap((s) => ['--switch', socketPath(lab.path, s.router), s.line])];
+    const argv = [watcherBinary, '--iface', iface, '--mac', mac, '--kinds', o.announce, '--rt-prio', '10', '--timeout-s', String(WATCH_LIMIT_S), '--first-to', address, '--first-timeout-ms', String(FIRST_PACKET_WAIT_MS), ...plan.flatMap((s) => ['--switch', socketPath(lab.path, s.router), s.line])];
     const proc = lab.shell(to).spawn(argv, { logFile: out });
     await this.ready(proc, out, to);
     return {
@@ -109,7 +147,7 @@ export class NetworkPaging implements AddressStrategy {
     return e ? nsToMs(e.at_ns) : undefined;
   }
 
-  private async settled(lab: StartedLab, plan: PageSwitch[], proc: BackgroundProcess, out: string, hv: string, timeoutMs: number, events: EventLog): Promise<SwitchOutcome> {
+  private async settled(lab: LabHandle, plan: PageSwitch[], proc: BackgroundProcess, out: string, hv: string, timeoutMs: number, events: EventLog): Promise<SwitchOutcome> {
     let code: number | null | undefined;
     void proc.exited.then((c) => (code = c ?? -1));
     let problem = `the watcher on ${hv} saw no complete switch within ${timeoutMs} ms after the move`;
@@ -121,15 +159,15 @@ export class NetworkPaging implements AddressStrategy {
         const at = nsToMs(announce.at_ns);
         events.add({ atMs: at, kind: announce.kind === 'rarp' ? 'rarp-seen' : 'arp-seen', source: `watcher@${hv}`, detail: `${announce.kind} from ${announce.mac}` });
         const failed = done.filter((e) => e.event === 'switch-failed');
-        const switches = done.filter((e) => e.event === 'switched').map((e): AppliedSwitch => {
+        const changes = done.filter((e) => e.event === 'switched').map((e) => {
           const router = plan.find((s) => socketPath(lab.path, s.router) === e.socket)!.router;
           events.add({ atMs: nsToMs(e.done_ns), kind: 'translator-switched', source: router, detail: e.line });
-          return { router, line: e.line, doneMs: nsToMs(e.done_ns), kernelUs: e.reply?.kernel_us };
+          return switched(router, e.line, nsToMs(e.done_ns), e.reply?.kernel_us);
         });
         if (!failed.length) {
           const first = await this.firstPacket(out, proc);
           if (first) events.add({ atMs: first, kind: 'first-packet-new-path', source: `watcher@${hv}`, detail: `first packet to ${plan[0]?.line.split(' ')[1] ?? 'the workload'} after the ${announce.kind}` });
-          return { by: 'watcher', announce: { kind: announce.kind, atMs: at }, switches, ...(first ? { firstPacketMs: first } : {}) };
+          return { by: 'watcher', announce: { kind: announce.kind, atMs: at }, changes, ...(first ? { firstPacketMs: first } : {}) };
         }
         problem = `the watcher on ${hv} could not switch: ${failed.map((e) => `${e.socket}: ${e.error}`).join('; ')}`;
         break;
@@ -143,8 +181,8 @@ export class NetworkPaging implements AddressStrategy {
     const seen = readEvents(out).filter((e) => e.event !== 'ready').map((e) => e.event);
     problem += ` (watcher events after ready: ${seen.length ? seen.join(', ') : 'none'}; ${out})`;
     // Fallback: warplab switches itself, so translators never stay half-switched.
-    const switches = await switchAll(lab, plan);
-    for (const s of switches) events.add({ atMs: s.doneMs, kind: 'translator-switched', source: s.router, detail: `${s.line} (fallback by warplab)` });
-    return { by: 'orchestrator', switches, problem };
+    const changes = await switchAll(lab, plan);
+    for (const c of changes) events.add({ atMs: c.atMs, kind: 'translator-switched', source: c.node, detail: `${c.detail} (fallback by warplab)` });
+    return { by: 'fallback', changes, problem };
   }
 }

@@ -1,5 +1,5 @@
 // migrate: live-migrate a workload (VM or container); its strategy moves the network.
-import { getStrategy } from '../../migration/strategy.js';
+import { strategyFor } from '../../migration/strategy.js';
 import { migrateWorkload } from '../../migration/migrate.js';
 import { nodeByName } from '../../topology/model.js';
 import type { StepKind } from '../step.js';
@@ -26,7 +26,7 @@ export const migrateStep: StepKind<MigrateArgs> = {
     if (dest?.kind !== 'hypervisor') ctx.report(['to'], dest ? `${a.to} is ${/^[aeiou]/.test(dest.kind) ? 'an' : 'a'} ${dest.kind}; workloads move between hypervisors` : `unknown node "${a.to}"`, hvs.length ? `hypervisors: ${few(hvs)}` : 'the topology has no hypervisor');
     if (a.strategy) {
       try {
-        getStrategy(a.strategy);
+        strategyFor(t, a.strategy);
       } catch (e) {
         ctx.report(['strategy'], (e as Error).message);
       }
@@ -53,7 +53,7 @@ export const migrateStep: StepKind<MigrateArgs> = {
         strategy: r.strategy,
         figures: r.figures,
         switchedBy: r.switching.by,
-        switches: r.switching.switches.map((s) => `${s.router}: ${s.line}`),
+        changes: r.switching.changes.map((c) => `${c.node}: ${c.action} ${c.detail}`),
         announceToSwitchedMs: r.switching.announceToSwitchedMs,
         switchingMs: r.switching.switchingMs,
         elapsedMs: r.elapsedMs,

@@ -1,6 +1,6 @@
 // Names in steps: nodes, workloads, addresses and links of the scenario's topology.
 import { Interrupted, LabError } from '../../errors.js';
-import type { StartedLab } from '../../lab/lab.js';
+import type { LabHandle } from '../../lab/handle.js';
 import { parseAddr } from '../../topology/ipv4.js';
 import { endpointName, nodeByName, type Endpoint, type LinkSpec, type Topology } from '../../topology/model.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -67,7 +67,7 @@ export function findLink(t: Topology, text: string): number | undefined {
  * only drops the carrier, so the hosts keep their neighbour entries); between two nodes, the
  * first end's interface.
  */
-export async function cutPoint(lab: StartedLab, l: LinkSpec): Promise<{ node: string; dev: string }> {
+export async function cutPoint(lab: LabHandle, l: LinkSpec): Promise<{ node: string; dev: string }> {
   const t = lab.topology;
   const lanEnd = [l.a, l.b].find((e) => nodeByName(t, e.node)?.kind === 'lan');
   if (!lanEnd) return { node: l.a.node, dev: l.a.iface! };

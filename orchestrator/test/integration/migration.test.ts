@@ -81,8 +81,8 @@ for (const substrate of testSubstrates()) describe(`@root live migration with ne
           assert.ok(r.switching.switchingMs !== null && r.switching.switchingMs >= 0 && r.switching.switchingMs < 500, `switching time ${r.switching.switchingMs} ms`);
         }
         if (k.kind === 'vm') assert.ok(['tcg', 'kvm'].includes(String(there.figures.accel)));
-        assert.deepEqual(there.switching.switches.map((s) => [s.router, s.line]), [['R3', 'switch 172.16.10.2/32 pass']]);
-        assert.deepEqual(back.switching.switches.map((s) => [s.router, s.line]), [['R3', 'switch 172.16.10.2/32 wan 172.15.10.2/32 contiguous']]);
+        assert.deepEqual(there.switching.changes.map((c) => [c.node, c.detail]), [['R3', 'switch 172.16.10.2/32 pass']]);
+        assert.deepEqual(back.switching.changes.map((c) => [c.node, c.detail]), [['R3', 'switch 172.16.10.2/32 wan 172.15.10.2/32 contiguous']]);
         assert.equal(lab.workload('vm-a')?.on, 'pdc-hv');
         const rules = (await translatorStatus(lab, 'R3')).rules;
         assert.ok(rules.includes('page 172.16.10.2/32 wan 172.15.10.2/32 contiguous'), rules.join('\n'));
@@ -123,7 +123,7 @@ for (const substrate of testSubstrates()) describe(`@root live migration with ne
       for (const hv of ['hv2', 'hv3', 'hv1']) {
         const r = await migrateWorkload(lab, 'vm-a', hv, { events });
         assert.equal(r.switching.by, 'watcher');
-        lines.push(...r.switching.switches.map((x) => `${x.router}: ${x.line}`));
+        lines.push(...r.switching.changes.map((c) => `${c.node}: ${c.detail}`));
         await sleep(600);
       }
       assert.deepEqual(lines, [
@@ -307,7 +307,7 @@ for (const substrate of testSubstrates()) describe(`@root live migration with ne
       watcher = newest(lab, (a) => a[0]!.endsWith('wl-watch'));
       process.kill(watcher, 'SIGKILL');
     });
-    assert.match(err.message, /watcher on adc-hv was gone .*warplab switched R3 itself.*vm-a runs on adc-hv/);
+    assert.match(err.message, /watcher on adc-hv was gone .*warplab made the changes on R3 itself.*vm-a runs on adc-hv/);
     assert.equal(lab.workload('vm-a')?.on, 'adc-hv');
     assert.ok((await translatorStatus(lab, 'R3')).rules.includes('page 172.16.10.2/32 pass'), 'R3 switched by the fallback');
     assert.ok((await streaming(lab)) > 50, 'the VM streams to U from ADC');

@@ -53,7 +53,7 @@ describe('registries', () => {
   it('address strategies', () => {
     const fake = { name: 'fake' } as unknown as AddressStrategy;
     pluginPoint({
-      register: () => registerStrategy('fake', () => fake),
+      register: () => registerStrategy(fake),
       find: getStrategy,
       names: strategyNames,
       fake,

@@ -1,0 +1,31 @@
+// Lab extensions: what a lab runs besides its nodes and links (translator agents, a
+// strategy's tables, workloads and their engines). `up` starts the wanted ones in
+// registration order after the substrate; `down` stops them in reverse order before it.
+import type { ProgressEvent } from '../substrate/substrate.js';
+import type { Topology } from '../topology/model.js';
+import type { LabHandle } from './handle.js';
+import type { LabState } from './state.js';
+
+export interface ExtensionOptions {
+  /** Whether the lab starts its workloads (`up --no-workloads` does not). */
+  workloads: boolean;
+}
+
+export interface ExtensionContext {
+  signal?: AbortSignal;
+  onProgress?: (e: ProgressEvent) => void;
+}
+
+export interface LabExtension {
+  readonly name: string;
+  /** Whether this lab needs it at all. */
+  wanted(t: Topology, o: ExtensionOptions): boolean;
+  /** What this machine lacks for it, one sentence each. */
+  missing(t: Topology): Promise<string[]>;
+  start(lab: LabHandle, ctx: ExtensionContext): Promise<void>;
+  /**
+   * Removes what it made that the namespaces' deletion does not, from the lab directory
+   * and state alone (after a crash too); one line per thing removed.
+   */
+  stop(labPath: string, state: LabState): Promise<string[]>;
+}

@@ -1,0 +1,21 @@
+// What drivers, strategies, scenario steps and lab extensions see of a running lab: its
+// shells, files and records. Not the lifecycle (lab.ts), so none of them imports it.
+import type { Shell } from '../shell/shell.js';
+import type { Topology } from '../topology/model.js';
+import type { LabState, WorkloadRecord } from './state.js';
+
+export interface LabHandle {
+  readonly name: string;
+  /** Carried by everything the lab creates; `down` removes only what carries it. */
+  readonly mark: string;
+  /** The lab directory on the orchestrator's machine. */
+  readonly path: string;
+  readonly topology: Topology;
+  readonly snapshot: LabState;
+  /** The one Shell of a node; background processes it starts are recorded in the lab state. */
+  shell(node: string): Shell;
+  /** A Shell on the orchestrator's machine whose background processes belong to the lab. */
+  hostShell(): Shell;
+  workload(name: string): WorkloadRecord | undefined;
+  recordWorkload(name: string, rec: WorkloadRecord): void;
+}
