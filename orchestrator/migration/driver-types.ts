@@ -20,6 +20,8 @@ export interface DriverContext {
   /** The workload's files in the lab directory. */
   dir: string;
   events: EventLog;
+  /** The hypervisor interface whose LAN the workload joins on `hv` (on a move's destination, the strategy's choice). */
+  portOn(hv: string): string;
   signal?: AbortSignal;
   onProgress?: (p: MigrationProgress) => void;
 }

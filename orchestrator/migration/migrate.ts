@@ -9,10 +9,11 @@ import type { LabHandle } from '../lab/handle.js';
 import type { WorkloadRecord } from '../lab/state.js';
 import { EventLog } from '../probe/timeline.js';
 import { nodeByName, type WorkloadSpec } from '../topology/model.js';
+import { workloadPort } from '../topology/workloads.js';
 import { driverFor } from './driver.js';
 import type { DriverContext, MigrationProgress } from './driver-types.js';
 import { strategyFor } from './strategy.js';
-import type { Armed, MovePlan, SwitchOutcome } from './strategy-types.js';
+import type { Armed, MovePlan, Placement, SwitchOutcome } from './strategy-types.js';
 
 export interface MigrateOptions {
   /** Default: the topology's migration.strategy. */
@@ -56,10 +57,11 @@ export function workloadSpec(lab: LabHandle, name: string): WorkloadSpec {
   return w;
 }
 
-export function driverContext(lab: LabHandle, w: WorkloadSpec, o: Pick<MigrateOptions, 'signal' | 'onProgress'> & { events: EventLog }): DriverContext {
+export function driverContext(lab: LabHandle, w: WorkloadSpec, o: Pick<MigrateOptions, 'signal' | 'onProgress'> & { events: EventLog; plan?: MovePlan }): DriverContext {
   const dir = join(lab.path, 'workloads', w.name);
   mkdirSync(dir, { recursive: true });
-  return { lab, workload: w, dir, events: o.events, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
+  const portOn = (hv: string) => (hv === o.plan?.to ? o.plan.port : workloadPort(nodeByName(lab.topology, hv)!, w)!);
+  return { lab, workload: w, dir, events: o.events, portOn, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
 }
 
 /** What a move needs before anything starts: the workload, where it runs, a real destination. */
@@ -76,19 +78,24 @@ export function checkMove(lab: LabHandle, name: string, to: string): { w: Worklo
   return { w, from };
 }
 
+/** Where every workload of the lab runs now. */
+export function placementOf(lab: LabHandle): Placement {
+  return Object.fromEntries(lab.topology.workloads.map((w) => [w.name, lab.workload(w.name)?.on ?? w.on]));
+}
+
 /** The network's part of a move, as data, before anything acts (`migrate --dry-run`). */
 export function planMove(lab: LabHandle, name: string, to: string, strategy?: string): MovePlan {
   const { w, from } = checkMove(lab, name, to);
-  return strategyFor(lab.topology, strategy).plan(lab.topology, w, from.on, to);
+  return strategyFor(lab.topology, strategy).plan(lab.topology, w, from.on, to, placementOf(lab));
 }
 
 export async function migrateWorkload(lab: LabHandle, name: string, to: string, o: MigrateOptions = {}): Promise<MigrationResult> {
   const { w, from } = checkMove(lab, name, to);
   const driver = driverFor(w.kind);
   const strategy = strategyFor(lab.topology, o.strategy);
-  const plan = strategy.plan(lab.topology, w, from.on, to);
+  const plan = strategy.plan(lab.topology, w, from.on, to, placementOf(lab));
   const events = o.events ?? new EventLog();
-  const ctx = driverContext(lab, w, { ...o, events });
+  const ctx = driverContext(lab, w, { ...o, events, plan });
   const t0 = performance.now();
 
   const prepared = await driver.prepare(ctx, from, to);

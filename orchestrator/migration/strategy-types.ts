@@ -31,6 +31,9 @@ export interface NetworkChange extends PlannedChange {
   kernelUs?: number;
 }
 
+/** Workload → the hypervisor it runs on. */
+export type Placement = Record<string, string>;
+
 /** A whole move, planned before anything acts: what `migrate --dry-run` prints and unit tests check. */
 export interface MovePlan<D = unknown> {
   strategy: string;
@@ -38,6 +41,8 @@ export interface MovePlan<D = unknown> {
   from: string;
   to: string;
   trigger: Trigger;
+  /** The destination hypervisor's interface whose LAN the workload joins. */
+  port: string;
   /** In the order they are applied; the trigger applies them all. */
   changes: PlannedChange[];
   /** The strategy's own data to act on (plain JSON). */
@@ -84,8 +89,8 @@ export interface AddressStrategy<S = unknown, D = unknown> {
   check?(t: Topology, s: S, report: SettingsReport): void;
   /** What it runs for the whole lab (tables, proxy ARP…), started before the workloads. */
   readonly extension?: LabExtension;
-  /** The whole move of `w` from `from` to `to`, from the topology alone. */
-  plan(t: Topology, w: WorkloadSpec, from: string, to: string): MovePlan<D>;
+  /** The whole move of `w` from `from` to `to`, from the topology and where every workload is now. */
+  plan(t: Topology, w: WorkloadSpec, from: string, to: string, placement: Placement): MovePlan<D>;
   /** Makes the network reach `w` on `hv` now (initial placement, or a repair). */
   place(lab: LabHandle, w: WorkloadSpec, hv: string): Promise<NetworkChange[]>;
   /** Before the move: whatever reacts to the workload's arrival is started. */

@@ -6,6 +6,7 @@ import { DEFAULT_STRATEGY, type Topology } from '../topology/model.js';
 import { schemaIssues } from '../topology/schema.js';
 import { pathString, type YamlPath, type YamlSource } from '../topology/source.js';
 import { NetworkPaging } from './strategies/network-paging.js';
+import { ServiceSwitching } from './strategies/service-switching.js';
 import type { AddressStrategy } from './strategy-types.js';
 
 const strategies = new Registry<AddressStrategy>('strategy', 'strategies', (m) => new LabError(m));
@@ -35,11 +36,6 @@ export function strategyFor(t: Topology, name = t.migration?.strategy ?? DEFAULT
     throw new LabError(`strategy ${name} is not set up in topology ${t.name}: add its settings as migration.${name} (usable here: ${usableStrategies(t).join(', ')})`);
   }
   return s;
-}
-
-/** The settings a strategy runs with in this topology. */
-export function settingsOf<S>(t: Topology, name: string): S {
-  return t.migration?.settings?.[name] as S;
 }
 
 /**
@@ -78,3 +74,4 @@ export function checkStrategySettings(t: Topology, raw: Record<string, any> | un
 
 // The built-ins go through the same door as a user's plugin.
 registerStrategy(new NetworkPaging());
+registerStrategy(new ServiceSwitching());

@@ -60,6 +60,17 @@ export class ForwardingModel {
     return hops.filter((h) => contains(h.prefix, dst)).sort((a, b) => b.prefix.len - a.prefix.len)[0];
   }
 
+  /** The kernel's route from `node` toward `dst`: the next hop (none when on-link) and the egress interface. */
+  route(node: string, dst: string): { via?: string; iface: string } | undefined {
+    const n = this.t.nodes.find((x) => x.name === node);
+    const d = parseAddr(dst);
+    if (!n || d === undefined) return undefined;
+    const hop = this.lookup(n, d);
+    const target = hop?.via ?? d;
+    const out = hop && this.attachments(n).find(({ m }) => m.addrs.some((c) => contains(c, target)));
+    return out ? { ...(hop.via !== undefined ? { via: formatAddr(hop.via) } : {}), iface: out.m.iface } : undefined;
+  }
+
   /** The neighbour member owning `addr` on a segment where `n` has a subnet containing it. */
   private neighbour(n: NodeSpec, addr: number): { peer: Member; egress: Cidr } | undefined {
     for (const { m, seg } of this.attachments(n)) {

@@ -138,6 +138,11 @@ export interface Topology {
   source: string;
 }
 
+/** The settings a strategy runs with in this topology (as its loader check left them). */
+export function settingsOf<S>(t: Topology, strategy: string): S {
+  return t.migration?.settings?.[strategy] as S;
+}
+
 export function endpointName(e: Endpoint): string {
   return e.iface ? `${e.node}:${e.iface}` : e.node;
 }

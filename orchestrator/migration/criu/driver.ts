@@ -9,8 +9,7 @@ import type { LabHandle } from '../../lab/handle.js';
 import type { WorkloadRecord } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
 import { hasCommand } from '../../shell/shell.js';
-import { nodeByName, type WorkloadSpec } from '../../topology/model.js';
-import { workloadPort } from '../../topology/workloads.js';
+import type { WorkloadSpec } from '../../topology/model.js';
 import {
   attachEngine,
   CheckpointError,
@@ -75,7 +74,7 @@ export class CriuDriver implements MigrationDriver {
   private async holderOn(ctx: DriverContext, engine: DockerEngine, hv: string, up: boolean): Promise<{ holder: Holder; port: string }> {
     const { lab, workload: w } = ctx;
     const shell = lab.shell(hv);
-    const bridge = await ensureBridge(shell, workloadPort(nodeByName(lab.topology, hv)!, w)!, lab.mark);
+    const bridge = await ensureBridge(shell, ctx.portOn(hv), lab.mark);
     const holder = await createHolder(engine.docker, `${w.name}-holder-${hv}-${Date.now() % 100000}`, engine.image);
     const port = `wc${lab.topology.workloads.indexOf(w)}`;
     await shell.exec(['sh', '-ec', `ip link del $1 2>/dev/null || true; ip link add $1 type veth peer name eth0 netns $2; ip link set $1 alias "$4" master $3; ${up ? 'ip link set $1 up' : ''}`, 'port', port, String(holder.pid), bridge, lab.mark]);

@@ -8,8 +8,8 @@ import { carriesMark, terminate } from '../../lab/processes.js';
 import type { WorkloadRecord } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
 import type { BackgroundProcess } from '../../shell/shell.js';
-import { nodeByName, type WorkloadSpec } from '../../topology/model.js';
-import { migrationAddress, workloadPort } from '../../topology/workloads.js';
+import type { WorkloadSpec } from '../../topology/model.js';
+import { migrationAddress } from '../../topology/workloads.js';
 import { ensureBridge, ensureTap } from '../../workload/port.js';
 import { chooseAccel, guestInitrd, guestKernel, parseQemuVersion, qemuArgv, tcgMigrationSafe, TCG_MIGRATION_MIN_QEMU, vmFiles, type Accel } from '../../workload/vm.js';
 import type { DriverContext, DriverResult, MigrationDriver, Prepared } from '../driver-types.js';
@@ -60,7 +60,7 @@ export class QemuDriver implements MigrationDriver {
   private async spawnQemu(ctx: DriverContext, on: string, incoming?: string): Promise<{ proc: BackgroundProcess; qmp: Qmp; accel: Accel }> {
     const { lab, workload: w } = ctx;
     const shell = lab.shell(on);
-    const port = workloadPort(nodeByName(lab.topology, on)!, w)!;
+    const port = ctx.portOn(on);
     const bridge = await ensureBridge(shell, port, lab.mark);
     await ensureTap(shell, bridge, tapOf(ctx), lab.mark);
     const files = vmFiles(ctx.dir, on);

@@ -1,20 +1,16 @@
-// Network paging at run time: a watcher agent (agents/watcher, the paper's "RARP capture and
-// configuration tool") waits on the destination hypervisor for the workload's first RARP or
-// gratuitous ARP and switches every client-side translator at once, over their sockets.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Network paging at run time: the watcher on the destination hypervisor waits for the
+// workload's first RARP or gratuitous ARP and switches every client-side translator at once,
+// over their sockets.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LabError } from '../../errors.js';
 import type { LabHandle } from '../../lab/handle.js';
-import { packageRoot } from '../../paths.js';
 import { realtimeNowMs } from '../../probe/clock.js';
 import type { EventLog } from '../../probe/timeline.js';
-import type { BackgroundProcess } from '../../shell/shell.js';
 import { nodeByName, type Topology, type WorkloadSpec } from '../../topology/model.js';
 import { workloadPort } from '../../topology/workloads.js';
 import { ask, socketPath } from '../../translator/agent.js';
 import type { AddressStrategy, Armed, ArmOptions, MovePlan, NetworkChange, SwitchOutcome } from '../strategy-types.js';
 import { gatewaysAt, pagingPlan, type PageSwitch } from './paging-plan.js';
+import { nsToMs, startWatcher, type Watch } from './watcher.js';
 
 /** What network paging acts on: the translator switches, and the gateways primed before the move. */
 export interface PagingData {
@@ -25,8 +21,6 @@ export interface PagingData {
   address: string;
   mac: string;
 }
-
-export const watcherBinary = join(packageRoot, 'agents', 'build', 'wl-watch');
 
 const SWITCH = 'switch-page';
 
@@ -42,27 +36,6 @@ async function switchAll(lab: LabHandle, plan: PageSwitch[]): Promise<NetworkCha
     }),
   );
 }
-
-interface WatchEvent {
-  event: string;
-  [k: string]: any;
-}
-
-function readEvents(path: string): WatchEvent[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as WatchEvent);
-}
-
-/** With no traffic to the workload there is no first packet: do not wait long for one. */
-const FIRST_PACKET_WAIT_MS = 500;
-
-/** A watcher never outlives a migration by much, whatever happens to warplab. */
-const WATCH_LIMIT_S = 600;
-
-const nsToMs = (ns: number | string) => Number(BigInt(ns) / 1000n) / 1000;
 
 /**
  * The destination's gateways learn the workload's MAC before it arrives (warplab knows it;
@@ -92,6 +65,7 @@ export class NetworkPaging implements AddressStrategy<undefined, PagingData> {
       from,
       to,
       trigger: 'announcement',
+      port: workloadPort(nodeByName(t, to)!, w)!,
       changes: [
         ...gateways.map((g) => ({ node: g.router, action: 'neigh', detail: `${address} lladdr ${w.mac} dev ${g.iface}`, when: 'arm' as const })),
         ...switches.map((s) => ({ node: s.router, action: SWITCH, detail: s.line })),
@@ -105,54 +79,22 @@ export class NetworkPaging implements AddressStrategy<undefined, PagingData> {
   }
 
   async arm(lab: LabHandle, p: MovePlan<PagingData>, o: ArmOptions): Promise<Armed> {
-    if (!existsSync(watcherBinary)) throw new LabError(`${watcherBinary} is not built; run bash ci/setup.sh`);
     const { switches: plan, iface, address, mac } = p.data;
-    const to = p.to;
     await primeGateways(lab, p.data);
-    const out = join(o.dir, `watch-${to}-${Date.now()}.jsonl`);
-    // One kind only: on a LAN shared with the source, the source's ARP replies would look
-    // like a gratuitous ARP. Real-time priority keeps the switch sub-millisecond under load.
-    const argv = [watcherBinary, '--iface', iface, '--mac', mac, '--kinds', o.announce, '--rt-prio', '10', '--timeout-s', String(WATCH_LIMIT_S), '--first-to', address, '--first-timeout-ms', String(FIRST_PACKET_WAIT_MS), ...plan.flatMap((s) => ['--switch', socketPath(lab.path, s.router), s.line])];
-    const proc = lab.shell(to).spawn(argv, { logFile: out });
-    await this.ready(proc, out, to);
+    const watch = await startWatcher(lab, { hv: p.to, iface, mac, address, announce: o.announce, dir: o.dir, switches: plan.map((s) => ({ socket: socketPath(lab.path, s.router), line: s.line })) });
     return {
-      settled: (timeoutMs) => this.settled(lab, plan, proc, out, to, timeoutMs, o.events),
-      disarm: async () => {
-        proc.kill('SIGTERM');
-        await Promise.race([proc.exited, sleep(2000)]);
-      },
+      settled: (timeoutMs) => this.settled(lab, plan, watch, timeoutMs, o.events),
+      disarm: () => watch.stop(),
     };
   }
 
-  private async ready(proc: BackgroundProcess, out: string, hv: string): Promise<void> {
-    let code: number | null | undefined;
-    void proc.exited.then((c) => (code = c ?? -1));
-    for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(5)) {
-      if (readEvents(out).some((e) => e.event === 'ready')) return;
-      if (code !== undefined) throw new LabError(`the watcher on ${hv} exited (${code}) before it was ready: ${readFileSync(out, 'utf8').trim()}`);
-    }
-    proc.kill('SIGKILL');
-    throw new LabError(`the watcher on ${hv} was not ready within 5 s; see ${out}`);
-  }
-
-  /** The watcher's first-packet report, as soon as it is written (or its short wait ran out). */
-  private async firstPacket(out: string, proc: BackgroundProcess): Promise<number | undefined> {
-    let exited = false;
-    void proc.exited.then(() => (exited = true));
-    for (const deadline = Date.now() + FIRST_PACKET_WAIT_MS + 500; Date.now() < deadline && !exited; await sleep(2)) {
-      const e = readEvents(out).find((x) => x.event === 'first-packet' || x.event === 'first-packet-timeout');
-      if (e) return e.event === 'first-packet' ? nsToMs(e.at_ns) : undefined;
-    }
-    const e = readEvents(out).find((x) => x.event === 'first-packet');
-    return e ? nsToMs(e.at_ns) : undefined;
-  }
-
-  private async settled(lab: LabHandle, plan: PageSwitch[], proc: BackgroundProcess, out: string, hv: string, timeoutMs: number, events: EventLog): Promise<SwitchOutcome> {
+  private async settled(lab: LabHandle, plan: PageSwitch[], watch: Watch, timeoutMs: number, events: EventLog): Promise<SwitchOutcome> {
+    const { proc, out, hv } = watch;
     let code: number | null | undefined;
     void proc.exited.then((c) => (code = c ?? -1));
     let problem = `the watcher on ${hv} saw no complete switch within ${timeoutMs} ms after the move`;
     for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(2)) {
-      const evs = readEvents(out);
+      const evs = watch.events();
       const announce = evs.find((e) => e.event === 'announce');
       const done = evs.filter((e) => e.event === 'switched' || e.event === 'switch-failed');
       if (announce && done.length === plan.length) {
@@ -165,7 +107,7 @@ export class NetworkPaging implements AddressStrategy<undefined, PagingData> {
           return switched(router, e.line, nsToMs(e.done_ns), e.reply?.kernel_us);
         });
         if (!failed.length) {
-          const first = await this.firstPacket(out, proc);
+          const first = await watch.firstPacket();
           if (first) events.add({ atMs: first, kind: 'first-packet-new-path', source: `watcher@${hv}`, detail: `first packet to ${plan[0]?.line.split(' ')[1] ?? 'the workload'} after the ${announce.kind}` });
           return { by: 'watcher', announce: { kind: announce.kind, atMs: at }, changes, ...(first ? { firstPacketMs: first } : {}) };
         }
@@ -178,7 +120,7 @@ export class NetworkPaging implements AddressStrategy<undefined, PagingData> {
       }
     }
     proc.kill('SIGTERM');
-    const seen = readEvents(out).filter((e) => e.event !== 'ready').map((e) => e.event);
+    const seen = watch.events().filter((e) => e.event !== 'ready').map((e) => e.event);
     problem += ` (watcher events after ready: ${seen.length ? seen.join(', ') : 'none'}; ${out})`;
     // Fallback: warplab switches itself, so translators never stay half-switched.
     const changes = await switchAll(lab, plan);
