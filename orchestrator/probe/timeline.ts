@@ -9,6 +9,7 @@ export const eventKinds = [
   'rarp-seen',
   'arp-seen',
   'translator-switched',
+  'network-changed',
   'first-packet-new-path',
   'link-down',
   'link-up',
@@ -53,7 +54,7 @@ export interface DisruptionWindow {
   resumedMs: number | null;
 }
 
-const migrationEnds: readonly EventKind[] = ['destination-resumed', 'translator-switched', 'first-packet-new-path'];
+const migrationEnds: readonly EventKind[] = ['destination-resumed', 'translator-switched', 'network-changed', 'first-packet-new-path'];
 
 /**
  * A migration window runs from `migration-started` to `migration-completed`, or else to the

@@ -25,13 +25,13 @@ export function socketPath(labPath: string, node: string): string {
 }
 
 /** One request, one JSON line back; the socket is root-only, so only the orchestrator asks. */
-export async function ask(sock: string, lines: string[], timeoutMs = 5000): Promise<Record<string, any>> {
+export async function ask(sock: string, lines: string[], timeoutMs = 5000, who = 'translator agent'): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
     const c = createConnection(sock);
     let buf = '';
     const timer = setTimeout(() => {
       c.destroy();
-      reject(new TranslatorError(`translator agent at ${sock} did not answer within ${timeoutMs} ms`));
+      reject(new TranslatorError(`${who} at ${sock} did not answer within ${timeoutMs} ms`));
     }, timeoutMs);
     c.on('connect', () => c.write(lines.map((l) => l + '\n').join('')));
     c.on('data', (d) => {
@@ -41,12 +41,12 @@ export async function ask(sock: string, lines: string[], timeoutMs = 5000): Prom
       clearTimeout(timer);
       c.end();
       const res = JSON.parse(buf.slice(0, nl)) as Record<string, any>;
-      if (res.ok === false) reject(new TranslatorError(`translator agent: ${res.error}`));
+      if (res.ok === false) reject(new TranslatorError(`${who}: ${res.error}`));
       else resolve(res);
     });
     c.on('error', (e) => {
       clearTimeout(timer);
-      reject(new TranslatorError(`cannot reach the translator agent at ${sock}: ${e.message}`));
+      reject(new TranslatorError(`cannot reach the ${who} at ${sock}: ${e.message}`));
     });
   });
 }

@@ -11,9 +11,15 @@ export function bridgeOf(iface: string): string {
  * Idempotent. The bridge takes over the interface's MAC, addresses and routes, so the
  * hypervisor keeps its identity on the LAN.
  */
+/** Workloads on one hypervisor start at once: the first makes the bridge, the others wait for it. */
+const making = new Map<string, Promise<unknown>>();
+
 export async function ensureBridge(shell: Shell, iface: string, mark: string): Promise<string> {
   const br = bridgeOf(iface);
-  await shell.exec(['sh', '-ec', BRIDGE_SCRIPT, 'bridge', iface, br, mark]);
+  const key = `${mark} ${shell.where} ${iface}`;
+  const made = making.get(key) ?? shell.exec(['sh', '-ec', BRIDGE_SCRIPT, 'bridge', iface, br, mark]).finally(() => making.delete(key));
+  making.set(key, made);
+  await made;
   return br;
 }
 

@@ -3,21 +3,23 @@
 // flow follows at once — conntrack NAT would keep its old translation), answer ARP by proxy
 // on both LANs, and announce the changed neighbours by gratuitous ARP. Triggered by the
 // workload's announcement, or by warplab when the driver reports the move complete.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabExtension } from '../../lab/extension.js';
 import type { LabHandle } from '../../lab/handle.js';
 import { packageRoot } from '../../paths.js';
 import { realtimeNowMs } from '../../probe/clock.js';
-import type { EventLog } from '../../probe/timeline.js';
-import { hasCommand } from '../../shell/shell.js';
+import { LocalShell } from '../../shell/local.js';
+import { hasCommand, shQuote, type BackgroundProcess } from '../../shell/shell.js';
+import { ask } from '../../translator/agent.js';
+import { LabError } from '../../errors.js';
 import { settingsOf, type Topology, type WorkloadSpec } from '../../topology/model.js';
-import type { AddressStrategy, Armed, ArmOptions, MovePlan, NetworkChange, Placement, SwitchOutcome } from '../strategy-types.js';
+import type { AddressStrategy, Armed, ArmOptions, MovePlan, NetworkChange, Placement } from '../strategy-types.js';
 import { nftScript, servicePlan, TABLE, type Garp, type NodeUpdate, type ServiceSwitchingData } from './service-switching/plan.js';
 import { checkSettings, parseSettings, settingsSchema, type ServiceSwitchingSettings } from './service-switching/settings.js';
 import { emptyState, roles, switchStates, type SwitchRole } from './service-switching/state.js';
-import { nsToMs, startWatcher, type Watch } from './watcher.js';
+import { madeByOrchestrator, settle, startWatcher, type Watch } from './watcher.js';
 
 export const garpBinary = join(packageRoot, 'agents', 'build', 'wl-garp');
 const NAME = 'service-switching';
@@ -27,14 +29,20 @@ const NAME = 'service-switching';
  * Prerouting at raw priority rewrites before routing and conntrack; postrouting last.
  */
 export function tableScript(r: SwitchRole, mark: string): string {
-  const out = r.foreignIfs.length ? `oifname != { ${r.foreignIfs.map((i) => `"${i}"`).join(', ')} } ${r.homes ? 'ip daddr @homes ' : ''}ip saddr set ip saddr map @src_out` : '';
+  const out = r.foreignIfs.length ? `oifname != { ${r.foreignIfs.map((i) => `"${i}"`).join(', ')} } ${r.homes ? 'ip daddr @homes ' : ''}ip saddr set ip saddr map @saddr_out` : '';
   return `table ip ${TABLE} {
   comment "${mark}"
-  map dst { type ipv4_addr : ipv4_addr; }
-  map src_back { type ipv4_addr : ipv4_addr; }
-  map src_out { type ipv4_addr : ipv4_addr; }
-${r.homes ? `  set homes { type ipv4_addr; flags interval; elements = { ${r.homes.join(', ')} } }\n` : ''}  chain pre { type filter hook prerouting priority raw; policy accept; ip daddr set ip daddr map @dst; }
-  chain post { type filter hook postrouting priority 300; policy accept; ip saddr set ip saddr map @src_back; ${out} }
+  map daddr_in { type ipv4_addr : ipv4_addr; }
+  map saddr_back { type ipv4_addr : ipv4_addr; }
+  map saddr_out { type ipv4_addr : ipv4_addr; }
+${r.homes ? `  set homes { type ipv4_addr; flags interval; elements = { ${r.homes.join(', ')} }; }\n` : ''}  chain pre {
+    type filter hook prerouting priority raw; policy accept;
+    ip daddr set ip daddr map @daddr_in
+  }
+  chain post {
+    type filter hook postrouting priority 300; policy accept;
+    ip saddr set ip saddr map @saddr_back
+${out ? `    ${out}\n` : ''}  }
 }
 `;
 }
@@ -58,6 +66,9 @@ const switchesExtension: LabExtension = {
   async missing() {
     const out: string[] = [];
     if (!existsSync(garpBinary)) out.push(`${garpBinary} is not built (service switching's gratuitous ARPs): run bash ci/setup.sh`);
+    const local = new LocalShell('host');
+    if (!(await hasCommand(local, 'socat'))) out.push('socat is missing (it holds each switch\'s prepared changes until the trigger): apt-get install socat');
+    if (!(await hasCommand(local, 'nft'))) out.push('nft is missing (the switches\' stateless NAT): apt-get install nftables');
     return out;
   },
   async start(lab, ctx) {
@@ -67,7 +78,6 @@ const switchesExtension: LabExtension = {
     await Promise.all(
       rs.map(async (r) => {
         const shell = lab.shell(r.node);
-        if (!(await hasCommand(shell, 'nft'))) throw new Error(`${r.node} (${shell.where}) has no nft: apt-get install nftables`);
         const set = Object.entries(sysctls(r)).map(([k, v]) => `echo ${v} > /proc/sys/${k}`).join('; ');
         await shell.exec(['sh', '-c', `${set} && nft -f -`], { input: tableScript(r, lab.mark) + nftScript(emptyState()) });
         ctx.onProgress?.({ stage: 'service switches', done: ++done, total: rs.length });
@@ -78,20 +88,79 @@ const switchesExtension: LabExtension = {
   stop: async () => [],
 };
 
-async function applyUpdates(lab: LabHandle, updates: NodeUpdate[]): Promise<NetworkChange[]> {
+/**
+ * One node's part of the move, applied on one `go`: a listener started in the node before
+ * the move (socat on a Unix socket in the lab directory) runs the prepared nft transaction,
+ * routes and gratuitous ARPs, so the trigger costs a write instead of a process start in
+ * the namespace. The watcher holds the connections and writes `go` on the announcement.
+ */
+interface Listener {
+  node: string;
+  socket: string;
+  detail: string;
+  proc: BackgroundProcess;
+}
+
+async function startListeners(lab: LabHandle, dir: string, updates: NodeUpdate[], garps: ResolvedGarp[]): Promise<Listener[]> {
+  const nodes = [...new Set([...updates.map((u) => u.node), ...garps.map((g) => g.node)])];
+  const stamp = Date.now();
   return Promise.all(
-    updates.map(async (u) => {
-      const shell = lab.shell(u.node);
-      const t0 = performance.now();
-      await shell.exec(['nft', '-f', '-'], { input: u.nft });
-      if (u.routes.length) await shell.exec(['ip', '-force', '-batch', '-'], { input: u.routes.join('\n') + '\n' });
-      return { node: u.node, action: 'apply', detail: `${u.routes.length ? `${u.routes.length} route(s), ` : ''}nat maps of table ${TABLE}`, atMs: realtimeNowMs(), kernelUs: Math.round((performance.now() - t0) * 1000) };
+    nodes.map(async (node) => {
+      const base = join(dir, `ss-${node}-${stamp}`);
+      const u = updates.find((x) => x.node === node);
+      const steps: string[] = [];
+      const what: string[] = [];
+      if (u) {
+        writeFileSync(`${base}.nft`, u.nft);
+        steps.push(`nft -f ${base}.nft`);
+        what.push(`nat maps of ${TABLE}`);
+        if (u.routes.length) {
+          writeFileSync(`${base}.routes`, u.routes.join('\n') + '\n');
+          steps.push(`ip -force -batch ${base}.routes`);
+          what.push(`${u.routes.length} host route(s)`);
+        }
+      }
+      // The answer goes once the node forwards the new way; the gratuitous ARPs follow it.
+      const announce = garps.filter((x) => x.node === node).map((g) => [garpBinary, '--iface', g.iface, ...g.args].map(shQuote).join(' '));
+      for (const g of garps.filter((x) => x.node === node)) what.push(`gratuitous ARP on ${g.iface} for ${g.args.map((x) => x.split('=')[0]).join(', ')}`);
+      const socket = `${base}.sock`;
+      // Only a `go` line acts: a connection closed without one (a disarmed watcher) changes nothing.
+      writeFileSync(`${base}.sh`, [
+        'read l && [ "$l" = go ] || exit 0',
+        `if ${[...steps, 'true'].join(' && ')} >>${base}.log 2>&1; then echo '{"ok":true}'; else echo '{"ok":false,"error":"see ${base}.log"}'; fi`,
+        ...announce.map((a) => `${a} >>${base}.log 2>&1`),
+        '',
+      ].join('\n'));
+      // The script is a file: socat's address syntax would split an inline one at commas and
+      // colons. Real-time priority, as the watcher's: the switch is not queued behind busy VMs.
+      const proc = lab.shell(node).spawn(['chrt', '-f', '10', 'socat', `UNIX-LISTEN:${socket},fork,unlink-early,mode=600`, `SYSTEM:sh ${base}.sh`], { logFile: `${base}.log` });
+      for (const deadline = Date.now() + 5000; !existsSync(socket); await sleep(2)) {
+        if (Date.now() > deadline) throw new LabError(`the service-switching listener on ${node} did not start; see ${base}.log`);
+      }
+      return { node, socket, detail: what.join(', '), proc };
+    }),
+  );
+}
+
+/** warplab's own `go` to every listener, at once. */
+async function goAll(ls: Listener[]): Promise<NetworkChange[]> {
+  return Promise.all(
+    ls.map(async (l) => {
+      await ask(l.socket, ['go'], 5000, `service-switching listener on ${l.node}`);
+      return { node: l.node, action: 'apply', detail: l.detail, atMs: realtimeNowMs() };
     }),
   );
 }
 
 /** The MACs of interfaces the gratuitous ARPs name, read before the move so the trigger does not wait for them. */
-async function resolveGarps(lab: LabHandle, garps: Garp[]): Promise<{ node: string; iface: string; args: string[] }[]> {
+interface ResolvedGarp {
+  node: string;
+  iface: string;
+  /** wl-garp's `IP[=MAC]` arguments. */
+  args: string[];
+}
+
+async function resolveGarps(lab: LabHandle, garps: Garp[]): Promise<ResolvedGarp[]> {
   return Promise.all(
     garps.map(async (g) => ({
       node: g.node,
@@ -100,8 +169,9 @@ async function resolveGarps(lab: LabHandle, garps: Garp[]): Promise<{ node: stri
         g.announce.map(async (a) => {
           if (!a.mac) return a.ip;
           if ('mac' in a.mac) return `${a.ip}=${a.mac.mac}`;
-          const r = await lab.shell(a.mac.node).exec(['cat', `/sys/class/net/${a.mac.iface}/address`]);
-          return `${a.ip}=${r.stdout.trim()}`;
+          // Not /sys: it shows the namespace it was mounted in, not the node's.
+          const r = await lab.shell(a.mac.node).exec(['ip', '-j', 'link', 'show', 'dev', a.mac.iface]);
+          return `${a.ip}=${(JSON.parse(r.stdout) as { address: string }[])[0]!.address}`;
         }),
       ),
     })),
@@ -131,48 +201,44 @@ export class ServiceSwitching implements AddressStrategy<ServiceSwitchingSetting
     const placement = Object.fromEntries(lab.topology.workloads.map((x) => [x.name, lab.workload(x.name)?.on ?? x.on]));
     const states = switchStates(lab.topology, settingsOf(lab.topology, NAME), { ...placement, [w.name]: hv });
     const updates = [...states].filter(([, st]) => Object.keys(st.dst).length || Object.keys(st.routes).length).map(([node, st]) => ({ node, nft: nftScript(st), routes: Object.entries(st.routes).map(([a, how]) => `route replace ${a}/32 ${how}`) }));
-    return applyUpdates(lab, updates);
+    return Promise.all(
+      updates.map(async (u) => {
+        const shell = lab.shell(u.node);
+        await shell.exec(['nft', '-f', '-'], { input: u.nft });
+        if (u.routes.length) await shell.exec(['ip', '-force', '-batch', '-'], { input: u.routes.join('\n') + '\n' });
+        return { node: u.node, action: 'apply', detail: `nat maps of ${TABLE}, ${u.routes.length} host route(s)`, atMs: realtimeNowMs() };
+      }),
+    );
   }
 
   async arm(lab: LabHandle, p: MovePlan<ServiceSwitchingData>, o: ArmOptions): Promise<Armed> {
     const d = p.data;
     const garps = await resolveGarps(lab, d.garps);
     if (d.prime) await lab.shell(d.prime.node).exec(['ip', 'neigh', 'replace', d.address, 'lladdr', d.mac, 'dev', d.prime.iface, 'nud', 'reachable']);
-    // The watcher only reports here: the announcement, and the first packet on the new path.
-    const watch = await startWatcher(lab, { hv: p.to, iface: p.port, mac: d.mac, address: d.address, announce: o.announce, dir: o.dir });
-    return {
-      settled: (timeoutMs) => this.settled(lab, p, garps, watch, timeoutMs, o.events),
-      disarm: () => watch.stop(),
-    };
-  }
-
-  private async settled(lab: LabHandle, p: MovePlan<ServiceSwitchingData>, garps: { node: string; iface: string; args: string[] }[], watch: Watch, timeoutMs: number, events: EventLog): Promise<SwitchOutcome> {
-    const announced = () => watch.events().find((e) => e.event === 'announce');
-    let problem: string | undefined;
-    if (p.trigger === 'announcement') {
-      for (const deadline = Date.now() + timeoutMs; !announced() && Date.now() < deadline; await sleep(1));
-      if (!announced()) problem = `no announcement from ${p.workload} on ${p.to} within ${timeoutMs} ms after the move (watcher events: ${watch.events().map((e) => e.event).join(', ') || 'none'}; ${watch.out})`;
+    const listeners = await startListeners(lab, o.dir, d.updates, garps);
+    const stop = () => listeners.forEach((l) => l.proc.kill('SIGTERM'));
+    // On the announcement the watcher itself says `go`; otherwise it only reports what it saw.
+    const switches = p.trigger === 'announcement' ? listeners.map((l) => ({ socket: l.socket, line: 'go', node: l.node, action: 'apply', detail: l.detail })) : [];
+    let watch: Watch;
+    try {
+      watch = await startWatcher(lab, { hv: p.to, iface: p.port, mac: d.mac, address: d.address, announce: o.announce, dir: o.dir, switches });
+    } catch (e) {
+      stop();
+      throw e;
     }
-    const changes = await applyUpdates(lab, p.data.updates);
-    const sent = await Promise.all(
-      garps.map(async (g) => {
-        await lab.shell(g.node).exec([garpBinary, '--iface', g.iface, ...g.args]);
-        return { node: g.node, action: 'garp', detail: `on ${g.iface}: ${g.args.join(' ')}`, atMs: realtimeNowMs() };
-      }),
-    );
-    const by = problem ? 'fallback' : p.trigger === 'announcement' ? 'watcher' : 'orchestrator';
-    for (const c of [...changes, ...sent]) events.add({ atMs: c.atMs, kind: 'translator-switched', source: c.node, detail: `${c.action} ${c.detail}${by === 'fallback' ? ' (fallback by warplab)' : ''}` });
-    const a = announced();
-    const first = a ? await watch.firstPacket() : undefined;
-    await watch.stop();
-    if (a) events.add({ atMs: nsToMs(a.at_ns), kind: a.kind === 'rarp' ? 'rarp-seen' : 'arp-seen', source: `watcher@${p.to}`, detail: `${a.kind} from ${a.mac}` });
-    if (first) events.add({ atMs: first, kind: 'first-packet-new-path', source: `watcher@${p.to}`, detail: `first packet to ${p.data.address} after the ${a!.kind}` });
     return {
-      by,
-      changes: [...changes, ...sent],
-      ...(a ? { announce: { kind: a.kind, atMs: nsToMs(a.at_ns) } } : {}),
-      ...(first ? { firstPacketMs: first } : {}),
-      ...(problem ? { problem } : {}),
+      async settled(timeoutMs) {
+        try {
+          if (p.trigger === 'orchestrator') return await madeByOrchestrator(watch, await goAll(listeners), o.events, 'network-changed');
+          return await settle(watch, { switches, timeoutMs, events: o.events, kind: 'network-changed', fallback: () => goAll(listeners) });
+        } finally {
+          stop();
+        }
+      },
+      async disarm() {
+        stop();
+        await watch.stop();
+      },
     };
   }
 }

@@ -7,8 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError } from '../../errors.js';
 import type { LabHandle } from '../../lab/handle.js';
 import { packageRoot } from '../../paths.js';
+import type { EventKind, EventLog } from '../../probe/timeline.js';
 import type { BackgroundProcess } from '../../shell/shell.js';
-import type { Announcement } from '../strategy-types.js';
+import type { Announcement, NetworkChange, SwitchOutcome } from '../strategy-types.js';
 
 export const watcherBinary = join(packageRoot, 'agents', 'build', 'wl-watch');
 
@@ -44,8 +45,17 @@ export interface WatchSpec {
   announce: Announcement;
   /** Where the JSON lines go (the workload's folder). */
   dir: string;
-  /** `--switch SOCKET LINE` pairs: the watcher switches these translators itself. */
-  switches?: { socket: string; line: string }[];
+  /** What the watcher switches itself on the announcement (`--switch SOCKET LINE`). */
+  switches?: WatchedSwitch[];
+}
+
+/** A request the watcher sends on the announcement, and the network change it stands for. */
+export interface WatchedSwitch {
+  socket: string;
+  line: string;
+  node: string;
+  action: string;
+  detail: string;
 }
 
 function readEvents(path: string): WatchEvent[] {
@@ -62,7 +72,7 @@ export async function startWatcher(lab: LabHandle, w: WatchSpec): Promise<Watch>
   const out = join(w.dir, `watch-${w.hv}-${Date.now()}.jsonl`);
   // One kind only: on a LAN shared with the source, the source's ARP replies would look
   // like a gratuitous ARP. Real-time priority keeps the switch sub-millisecond under load.
-  const argv = [watcherBinary, '--iface', w.iface, '--mac', w.mac, '--kinds', w.announce, '--rt-prio', '10', '--timeout-s', String(WATCH_LIMIT_S), '--first-to', w.address, '--first-timeout-ms', String(FIRST_PACKET_WAIT_MS), ...(w.switches ?? []).flatMap((s) => ['--switch', s.socket, s.line])];
+  const argv = [watcherBinary, '--iface', w.iface, '--mac', w.mac, '--kinds', w.announce, '--rt-prio', '10', '--timeout-s', String(WATCH_LIMIT_S), '--first-to', w.address, '--first-timeout-ms', String(FIRST_PACKET_WAIT_MS), ...(w.switches ?? []).flatMap((x) => ['--switch', x.socket, x.line])];
   const proc = lab.shell(w.hv).spawn(argv, { logFile: out });
   let code: number | null | undefined;
   void proc.exited.then((c) => (code = c ?? -1));
@@ -90,4 +100,69 @@ export async function startWatcher(lab: LabHandle, w: WatchSpec): Promise<Watch>
   }
   proc.kill('SIGKILL');
   throw new LabError(`the watcher on ${w.hv} was not ready within 5 s; see ${out}`);
+}
+
+export interface Settle {
+  switches: WatchedSwitch[];
+  timeoutMs: number;
+  events: EventLog;
+  /** How the changes show on the timeline. */
+  kind: EventKind;
+  /** warplab makes the changes itself when the watcher did not, so the network never stays half-switched. */
+  fallback(): Promise<NetworkChange[]>;
+}
+
+/** Announcement and first packet, as the watcher saw them, onto the timeline. */
+async function observed(watch: Watch, events: EventLog): Promise<Pick<SwitchOutcome, 'announce' | 'firstPacketMs'>> {
+  const a = watch.events().find((e) => e.event === 'announce');
+  if (!a) return {};
+  const at = nsToMs(a.at_ns);
+  events.add({ atMs: at, kind: a.kind === 'rarp' ? 'rarp-seen' : 'arp-seen', source: `watcher@${watch.hv}`, detail: `${a.kind} from ${a.mac}` });
+  const first = await watch.firstPacket();
+  if (first) events.add({ atMs: first, kind: 'first-packet-new-path', source: `watcher@${watch.hv}`, detail: `first packet to the workload after the ${a.kind}` });
+  return { announce: { kind: a.kind, atMs: at }, ...(first ? { firstPacketMs: first } : {}) };
+}
+
+/** After the move: the watcher's switches on the announcement, or the fallback, with the reason. */
+export async function settle(watch: Watch, o: Settle): Promise<SwitchOutcome> {
+  const { proc, out, hv } = watch;
+  let code: number | null | undefined;
+  void proc.exited.then((c) => (code = c ?? -1));
+  let problem = `the watcher on ${hv} saw no complete switch within ${o.timeoutMs} ms after the move`;
+  for (const deadline = Date.now() + o.timeoutMs; Date.now() < deadline; await sleep(2)) {
+    const evs = watch.events();
+    const announce = evs.find((e) => e.event === 'announce');
+    const done = evs.filter((e) => e.event === 'switched' || e.event === 'switch-failed');
+    if (announce && done.length === o.switches.length) {
+      const failed = done.filter((e) => e.event === 'switch-failed');
+      if (!failed.length) {
+        const changes = done.map((e): NetworkChange => {
+          const sw = o.switches.find((x) => x.socket === e.socket)!;
+          return { node: sw.node, action: sw.action, detail: sw.detail, atMs: nsToMs(e.done_ns), ...(e.reply?.kernel_us !== undefined ? { kernelUs: e.reply.kernel_us } : {}) };
+        });
+        for (const c of changes) o.events.add({ atMs: c.atMs, kind: o.kind, source: c.node, detail: c.detail });
+        return { by: 'watcher', changes, ...(await observed(watch, o.events)) };
+      }
+      problem = `the watcher on ${hv} could not switch: ${failed.map((e) => `${e.socket}: ${e.error}`).join('; ')}`;
+      break;
+    }
+    if (code !== undefined && !announce) {
+      problem = `the watcher on ${hv} was gone (exit ${code}) when the workload resumed`;
+      break;
+    }
+  }
+  proc.kill('SIGTERM');
+  const seen = watch.events().filter((e) => e.event !== 'ready').map((e) => e.event);
+  problem += ` (watcher events after ready: ${seen.length ? seen.join(', ') : 'none'}; ${out})`;
+  const changes = await o.fallback();
+  for (const c of changes) o.events.add({ atMs: c.atMs, kind: o.kind, source: c.node, detail: `${c.detail} (fallback by warplab)` });
+  return { by: 'fallback', changes, problem };
+}
+
+/** Changes warplab made itself (its own trigger), with what the watcher saw of the move. */
+export async function madeByOrchestrator(watch: Watch, changes: NetworkChange[], events: EventLog, kind: EventKind): Promise<SwitchOutcome> {
+  for (const c of changes) events.add({ atMs: c.atMs, kind, source: c.node, detail: c.detail });
+  const seen = await observed(watch, events);
+  await watch.stop();
+  return { by: 'orchestrator', changes, ...seen };
 }

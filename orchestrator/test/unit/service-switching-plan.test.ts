@@ -34,7 +34,7 @@ describe('service switching plan (pure, from the topology)', () => {
       'trigger R3 garp on eth1: 192.168.11.3 (own MAC)',
     ]);
     const r3 = p.data.updates.find((u) => u.node === 'R3')!;
-    assert.match(r3.nft, /flush map ip warplab_ss dst\nadd element ip warplab_ss dst \{ 192\.168\.11\.3 : 192\.168\.10\.3 \}/);
+    assert.match(r3.nft, /flush map ip warplab_ss daddr_in\nadd element ip warplab_ss daddr_in \{ 192\.168\.11\.3 : 192\.168\.10\.3 \}/);
     assert.deepEqual(r3.routes, ['route replace 192.168.11.3/32 via 10.255.3.1']);
   });
 
@@ -82,7 +82,7 @@ describe('service switching plan (pure, from the topology)', () => {
     assert.ok(!servicePlan(t, s, w, 'hv-a', 'hv-b', home).changes.some((c) => c.node === 'R1'));
     const r2 = roles(t, s).find((r) => r.node === 'R2')!;
     assert.deepEqual(r2.homes, ['192.168.11.0/24']);
-    assert.match(tableScript(r2, 'warplab:x:1'), /oifname != \{ "eth1" \} ip daddr @homes ip saddr set ip saddr map @src_out/);
+    assert.match(tableScript(r2, 'warplab:x:1'), /oifname != \{ "eth1" \} ip daddr @homes ip saddr set ip saddr map @saddr_out/);
     assert.ok(!roles(t, s).some((r) => r.node === 'R1'));
   });
 

@@ -39,9 +39,9 @@ export interface ServiceSwitchingData {
 }
 
 const MAPS = [
-  ['dst', 'dst', 'every ingress'],
-  ['srcBack', 'src_back', 'every egress'],
-  ['srcOut', 'src_out', 'toward the core'],
+  ['dst', 'daddr_in', 'every ingress'],
+  ['srcBack', 'saddr_back', 'every egress'],
+  ['srcOut', 'saddr_out', 'toward the core'],
 ] as const;
 
 export function nftScript(st: SwitchState): string {
