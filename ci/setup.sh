@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# iproute2/util-linux: namespaces and veths; iputils-ping: reachability; tcpdump, scapy:
+# iproute2/util-linux: namespaces and veths; iputils-ping: reachability and the rtt step
+# (ping -R: busybox's has none); curl: the http step (--rate, curl >= 7.84); tcpdump, scapy:
 # captures and crafted packets; mininet: the benchmark's Mininet side; gcc/make/libc6-dev:
 # the static agents; clang/llvm/libbpf-dev/libelf-dev/zlib1g-dev/libzstd-dev: the
 # translator's eBPF program and its statically linked agent; nftables: its other backend;
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 # qemu-system-x86/linux-image-amd64/busybox-static: VM workloads (the guest kernel and its
 # initramfs); docker.io/containerd/runc: container workloads; openvswitch-switch: Mininet's
 # userspace switch; the lib*-dev/protobuf packages build CRIU >= 4.1 (ci/criu.sh).
-PACKAGES=(iproute2 util-linux procps iputils-ping nftables iptables tcpdump socat arping
+PACKAGES=(iproute2 util-linux procps iputils-ping curl nftables iptables tcpdump socat arping
   python3-scapy bridge-utils mininet openvswitch-switch ethtool gcc make libc6-dev
   clang llvm libbpf-dev libelf-dev zlib1g-dev libzstd-dev
   qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio

@@ -1,6 +1,7 @@
 // report.md: the summary people read; the papers' figures only in a labelled reference column.
 import { SD_KIND } from '../probe/stats.js';
 import { ms, readingIn, statisticCells, valueIn } from './format.js';
+import { MEASUREMENT_HEAD, measurementCells } from './measurements.js';
 import { metrics, readingOf, type MetricName } from './metrics.js';
 import type { Reporter } from './reporter-types.js';
 import type { ProbeRun } from './run.js';
@@ -38,6 +39,16 @@ function render(run: ProbeRun): string {
       }),
     ),
     '',
+    ...(input.measurements?.length
+      ? [
+          '## Measurements',
+          '',
+          "Series the scenario's steps measured (ms). The last column quotes the scenario's reference text, a published figure: warplab did not measure it.",
+          '',
+          ...table(MEASUREMENT_HEAD, input.measurements.map(measurementCells)),
+          '',
+        ]
+      : []),
     '## Thresholds',
     '',
     ...(run.thresholds.length
@@ -85,6 +96,6 @@ function render(run: ProbeRun): string {
 
 export const markdownReporter: Reporter = {
   name: 'markdown',
-  description: 'report.md: summary table with the papers’ figures in a labelled reference column, thresholds, trials, timelines',
+  description: 'report.md: summary table with the papers’ figures in a labelled reference column, the steps’ measurements, thresholds, trials, timelines',
   render: async (run) => [{ name: 'report.md', content: render(run) }],
 };

@@ -11,6 +11,7 @@ import { SD_KIND } from '../probe/stats.js';
 import type { ReceiverSummary, SenderSummary, StreamCapture } from '../probe/stream.js';
 import { windowsFromEvents, type TimelineEvent } from '../probe/timeline.js';
 import { didNotResume } from './format.js';
+import type { MeasurementRecord } from './measurements.js';
 import { statistics, type StatisticRow } from './metrics.js';
 import { paperReferences, type PaperReference } from './references.js';
 import { evaluateThresholds, type Threshold, type ThresholdResult } from './thresholds.js';
@@ -69,6 +70,9 @@ export interface RunInput {
   trials: TrialInput[];
   /** Recorded checks (scenario steps and assertions); JUnit test cases beside the thresholds. */
   checks?: CheckResult[];
+  /** What scenario steps measured themselves (rtt, http), in the order they ran. Optional and
+   *  only added to v2: a reader that does not know it loses nothing else. */
+  measurements?: MeasurementRecord[];
 }
 
 export interface ProbeRun {

@@ -10,6 +10,7 @@ import { singleHostClock } from '../probe/clock.js';
 import { monitorLinks, type LinkMonitor } from '../probe/link-monitor.js';
 import { startProbeStream, type ProbeStream, type StreamCapture } from '../probe/stream.js';
 import { EventLog } from '../probe/timeline.js';
+import type { Measurement } from '../report/measurements.js';
 import { writeReports } from '../report/reporter.js';
 import { analyzeRun, streamInput, type CheckResult, type ProbeRun, type TrialInput } from '../report/run.js';
 import type { ProgressEvent } from '../substrate/substrate.js';
@@ -57,6 +58,7 @@ export interface StepRecord {
   error?: string;
   ms: number;
   details?: Record<string, unknown>;
+  measurement?: Measurement;
 }
 
 export interface ScenarioRun {
@@ -159,7 +161,7 @@ async function runStep(step: StepSpec, trial: number, ctx: StepContext): Promise
     if (ctx.signal?.aborted) throw new Interrupted(`interrupted before ${step.id}`);
     const out = await kind.run(step.args, ctx);
     const failures = out?.failures ?? [];
-    return { ...base, ok: !failures.length, failures, ms: performance.now() - t0, ...(out?.details ? { details: out.details } : {}) };
+    return { ...base, ok: !failures.length, failures, ms: performance.now() - t0, ...(out?.details ? { details: out.details } : {}), ...(out?.measurement ? { measurement: out.measurement } : {}) };
   } catch (e) {
     if (e instanceof Interrupted || ctx.signal?.aborted) throw e instanceof Interrupted ? e : new Interrupted(`interrupted during ${step.id}: ${message(e)}`);
     return { ...base, ok: false, failures: [message(e)], error: (e as Error).message ?? String(e), ms: performance.now() - t0 };
@@ -284,6 +286,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
         thresholds: s.thresholds,
         trials,
         checks: result.checks,
+        measurements: result.steps.flatMap((x) => (x.measurement ? [{ trial: x.trial, step: x.id, ...x.measurement }] : [])),
       },
       o.out,
     );

@@ -3,6 +3,7 @@
 // (plus its arguments in topologies/scenario.schema.json, which a unit test keeps in step).
 import type { LabHandle } from '../lab/handle.js';
 import type { EventLog } from '../probe/timeline.js';
+import type { Measurement } from '../report/measurements.js';
 import type { Topology } from '../topology/model.js';
 import type { YamlPath } from '../topology/source.js';
 
@@ -45,6 +46,8 @@ export interface StepOutcome {
   failures?: string[];
   /** Figures worth keeping in the run's summary (a migration's driver figures…). */
   details?: Record<string, unknown>;
+  /** A series the step measured (RTTs, response times): a row of the reports' measurement table. */
+  measurement?: Measurement;
 }
 
 export interface StepKind<A = any> {

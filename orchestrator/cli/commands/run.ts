@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { Interrupted, TopologyError } from '../../errors.js';
 import { SD_KIND } from '../../probe/stats.js';
 import { statisticCells } from '../../report/format.js';
+import { MEASUREMENT_HEAD, measurementCells } from '../../report/measurements.js';
 import { metrics, type MetricName } from '../../report/metrics.js';
 import { DEFAULT_SUBSTRATE, substrateNames } from '../../substrate/registry.js';
 import { loadScenarioFile, ScenarioError } from '../../scenario/load.js';
@@ -53,7 +54,9 @@ function printRun(s: Scenario, r: ScenarioRun): void {
   console.log(`scenario ${s.name}: ${r.trialsDone} of ${r.trialsPlanned} trial(s) on lab ${r.lab}${r.broughtUp ? '' : ' (reused)'}`);
   console.log('');
   console.log(summaryTable(r));
-  if (r.run?.statistics.length) console.log(`\nσ: ${SD_KIND} standard deviation; all figures in report.md`);
+  const measured = r.run?.input.measurements ?? [];
+  if (measured.length) console.log(`\n${table(MEASUREMENT_HEAD, measured.map(measurementCells))}`);
+  if (r.run?.statistics.length || measured.length) console.log(`\nσ: ${SD_KIND} standard deviation; all figures in report.md`);
   const lines = [...(r.run?.thresholds ?? []).map((t) => ({ ...t, kind: 'threshold' })), ...r.checks.map((c) => ({ ...c, kind: 'check' }))];
   if (lines.length) console.log('');
   for (const t of lines) console.log(`${t.passed ? 'pass' : 'FAIL'}  ${t.name}${t.passed ? '' : `\n        ${t.failures.join('\n        ')}`}`);

@@ -3,9 +3,11 @@ import { LabError } from '../../errors.js';
 import { Registry } from '../../registry.js';
 import type { StepKind } from '../step.js';
 import { execStep } from './exec.js';
+import { httpStep } from './http.js';
 import { cutStep, restoreStep } from './link.js';
 import { migrateStep } from './migrate.js';
 import { reachStep } from './reach.js';
+import { rttStep } from './rtt.js';
 import { switchStep } from './switch.js';
 import { waitStep } from './wait.js';
 
@@ -28,4 +30,4 @@ export function getStep(name: string): StepKind {
 }
 
 // The built-ins go through the same door as a user's plugin.
-for (const k of [waitStep, migrateStep, switchStep, cutStep, restoreStep, execStep, reachStep]) registerStep(k);
+for (const k of [waitStep, migrateStep, switchStep, cutStep, restoreStep, execStep, reachStep, rttStep, httpStep]) registerStep(k);

@@ -1,7 +1,7 @@
 // reach: assert that a node reaches (or does not reach) another, by ping — e.g. the ICN 2011
 // extranet's access-control matrix.
 import type { StepKind } from '../step.js';
-import { checkNode, targetAddress } from './where.js';
+import { checkNode, checkTarget, targetAddress, targetText } from './where.js';
 
 interface ReachArgs {
   from: string;
@@ -17,9 +17,7 @@ export const reachStep: StepKind<ReachArgs> = {
   describe: (a) => `reach ${a.from} → ${a.to}: ${a.expect ? 'reachable' : 'unreachable'}`,
   check: (a, ctx) => {
     checkNode(ctx, ['from'], a.from);
-    if (targetAddress(ctx.topology, a.to) === undefined) {
-      ctx.report(['to'], `"${a.to}" is no node, workload or address of topology ${ctx.topology.name}`, 'name a host, router, hypervisor or workload, or write an address');
-    }
+    checkTarget(ctx, ['to'], a.to);
   },
   run: async (a, ctx) => {
     const addr = targetAddress(ctx.lab.topology, a.to)!;
@@ -27,6 +25,6 @@ export const reachStep: StepKind<ReachArgs> = {
     const r = await ctx.lab.shell(a.from).exec(['ping', '-n', '-c2', '-i0.2', '-W1', addr], { check: false, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     const reached = r.exitCode === 0;
     if (reached === a.expect) return;
-    return { failures: [`${a.from} ${reached ? 'reached' : 'did not reach'} ${a.to}${addr !== a.to ? ` (${addr})` : ''}; expected ${a.expect ? 'reachable' : 'unreachable'}`] };
+    return { failures: [`${a.from} ${reached ? 'reached' : 'did not reach'} ${targetText(a.to, addr)}; expected ${a.expect ? 'reachable' : 'unreachable'}`] };
   },
 };

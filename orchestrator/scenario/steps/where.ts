@@ -20,9 +20,21 @@ export function targetAddress(t: Topology, target: string): string | undefined {
   return firstAddress(t, target);
 }
 
+/** A target as messages name it: "vm-a (172.16.10.2)", or the address alone when it is one. */
+export function targetText(target: string, address: string): string {
+  return address === target ? target : `${target} (${address})`;
+}
+
 /** A short list for hints: "a, b, c" or "a, b, c … (12 in all)". */
 export function few(names: readonly string[], max = 12): string {
   return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} … (${names.length} in all)`;
+}
+
+/** Reports unless `target` names something to send to: a node, a workload or an address. */
+export function checkTarget(ctx: CheckContext, at: YamlPath, target: string): void {
+  if (targetAddress(ctx.topology, target) === undefined) {
+    ctx.report(at, `"${target}" is no node, workload or address of topology ${ctx.topology.name}`, 'name a host, router, hypervisor or workload, or write an address');
+  }
 }
 
 /** Reports unless `name` is a node of the topology (not a lan unless allowed). */

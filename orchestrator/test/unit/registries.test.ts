@@ -69,8 +69,8 @@ describe('registries', () => {
       find: getStep,
       names: () => [...stepKinds.keys()],
       fake,
-      builtins: ['wait', 'migrate', 'switch', 'cut', 'restore', 'exec', 'reach'],
-      refused: /step kind "fake" is not supported. Supported step kinds are "wait", "migrate", "switch", "cut", "restore", "exec", "reach"$/,
+      builtins: ['wait', 'migrate', 'switch', 'cut', 'restore', 'exec', 'reach', 'rtt', 'http'],
+      refused: /step kind "fake" is not supported. Supported step kinds are "wait", "migrate", "switch", "cut", "restore", "exec", "reach", "rtt", "http"$/,
     });
     assert.equal(stepKind('fake'), undefined);
   });

@@ -1,4 +1,5 @@
-// A synthetic run (three migrations, two streams) through every reporter and `warplab report`.
+// A synthetic run (three migrations, two streams) through every reporter and `warplab report`;
+// beside it, a scenario's step measurements in report.md and report.json.
 import { strict as assert } from 'node:assert';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { reportCommand } from '../../cli/commands/report.js';
 import { singleHostClock } from '../../probe/clock.js';
 import { encodeArrivalLog, type ArrivalRecord } from '../../probe/log.js';
 import type { TimelineEvent } from '../../probe/timeline.js';
+import type { MeasurementRecord } from '../../report/measurements.js';
 import { reporters, writeReports } from '../../report/reporter.js';
 import { analyzeRun, loadRun, reloadRun, ReportError, type RunInput } from '../../report/run.js';
 import { removeDir, tempStateDir } from '../helpers.js';
@@ -116,6 +118,27 @@ describe('probe reports', function () {
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     assert.doesNotMatch(md, /790|σ 70|ICOIN/);
     assert.match(md, /This run has no migration, so no figure of it is comparable with them/);
+  });
+
+  it("the steps' measurements: a table with the scenario's reference text in its own column, kept through report.json", async () => {
+    const measurements: MeasurementRecord[] = [
+      { trial: 1, step: 'step 2', label: '(i) not migrated', what: 'ping RTT U → vm-a (172.16.10.2)', summary: { n: 48, mean: 0.1401, sd: 0.0288, min: 0.118, median: 0.1345, max: 0.255 }, missing: '2 lost', detail: '4 routers: a → b', reference: '2.573 ms' },
+      { trial: 1, step: 'step 3', label: '(i) not migrated', what: 'HTTP GET /1M U → vm-a (172.16.10.2), 1 at 10/s', summary: { n: 1, mean: 4.2, sd: null, min: 4.2, median: 4.2, max: 4.2 }, detail: '1048576 B' },
+      { trial: 1, step: 'step 4', label: 'gone', what: 'ping RTT U → 10.9.9.9', summary: null, missing: '5 lost', detail: 'no route recorded', reference: 'n/a | none' },
+    ];
+    await writeReports(analyzeRun({ ...runInput(dir), measurements }, dir), dir, ['json', 'markdown']);
+    const md = readFileSync(join(dir, 'report.md'), 'utf8').split('\n');
+    const at = md.indexOf('## Measurements');
+    assert.ok(at > 0, 'a Measurements section');
+    const rows = md.slice(at).filter((l) => l.startsWith('|')).slice(0, 5);
+    assert.deepEqual(rows, [
+      '| trial | step | label | measured | median | mean ± σ | min–max | n | path / size | paper (reference) |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| 1 | step 2 | (i) not migrated | ping RTT U → vm-a (172.16.10.2) | 0.135 ms | 0.140 ± 0.029 ms | 0.118–0.255 ms | 48 (2 lost) | 4 routers: a → b | 2.573 ms |',
+      '| 1 | step 3 | (i) not migrated | HTTP GET /1M U → vm-a (172.16.10.2), 1 at 10/s | 4.200 ms | 4.200 ± — ms | 4.200–4.200 ms | 1 | 1048576 B |  |',
+      '| 1 | step 4 | gone | ping RTT U → 10.9.9.9 | no sample | — | — | 0 (5 lost) | no route recorded | n/a \\| none |',
+    ]);
+    assert.deepEqual(loadRun(dir).input.measurements, measurements);
   });
 
   it('re-analyses from raw logs when present, else re-renders report.json; refuses other schemas', async () => {

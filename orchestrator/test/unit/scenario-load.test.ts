@@ -78,6 +78,8 @@ steps:
   - cut: {link: "user -- U:eth0", for-ms: 200}
   - exec: {node: U, command: [ip, route], expect-exit: 0}
   - reach: {from: U, to: vm-a, expect: reachable}
+  - rtt: {from: U, to: vm-a, count: 50, interval-ms: 100, label: "(i) not migrated", reference: "2.573 ms"}
+  - http: {from: U, to: 172.16.10.2, path: /1M, count: 100, rate: 10}
 reset:
   - migrate: {workload: vm-a, to: pdc-hv}
 thresholds:
@@ -90,8 +92,10 @@ thresholds:
     assert.equal(s.topology.name, 'icoin');
     assert.deepEqual(
       [...s.steps, ...s.reset].map((x) => `${x.id}: ${x.description}`),
-      ['step 1: wait 1500 ms', 'step 2: migrate vm-a → adc-hv', 'step 3: switch R3 172.16.10.2 → pass', 'step 4: cut user -- U:eth0 for 200 ms', 'step 5: exec on U: ip route', 'step 6: reach U → vm-a: reachable', 'reset 1: migrate vm-a → pdc-hv'],
+      ['step 1: wait 1500 ms', 'step 2: migrate vm-a → adc-hv', 'step 3: switch R3 172.16.10.2 → pass', 'step 4: cut user -- U:eth0 for 200 ms', 'step 5: exec on U: ip route', 'step 6: reach U → vm-a: reachable', 'step 7: rtt U → vm-a: 50 pings every 100 ms', 'step 8: http U → 172.16.10.2/1M: 100 GETs at 10/s', 'reset 1: migrate vm-a → pdc-hv'],
     );
+    assert.deepEqual(s.steps[6]!.args, { from: 'U', to: 'vm-a', count: 50, intervalMs: 100, label: '(i) not migrated', reference: '2.573 ms' });
+    assert.deepEqual(s.steps[7]!.args, { from: 'U', to: '172.16.10.2', path: '/1M', count: 100, rate: 10, label: 'U→172.16.10.2' });
     assert.deepEqual(s.streams[1], { kind: 'nodes', from: 'U', to: 'pdc-hv', intervalMs: 10, bothWays: true, label: 'U→pdc-hv' });
     assert.deepEqual(s.thresholds, [
       { metric: 'downtimeMs', max: 900 },
