@@ -11,6 +11,7 @@ import { analyzeRun, streamInput, type ProbeRun } from '../report/run.js';
 import { keepWorkloadLogs } from '../workload/logs.js';
 import { startWorkloadStreams } from '../workload/streams.js';
 import { checkMove, migrateWorkload, type MigrateOptions, type MigrationResult } from './migrate.js';
+import { strategyFor } from './strategy.js';
 
 export interface MeasuredMigration {
   result?: MigrationResult;
@@ -47,6 +48,7 @@ export async function measuredMigration(lab: LabHandle, name: string, to: string
       clock: singleHostClock(),
       analysis: {},
       thresholds: [],
+      references: strategyFor(lab.topology, o.strategy).references ?? [],
       trials: [{ label: `${name} → ${to}`, events: events.events, streams: captures.map((c) => streamInput(c, o.runDir)) }],
     },
     o.runDir,

@@ -18,6 +18,8 @@ import type { Armed, MovePlan, Placement, SwitchOutcome } from './strategy-types
 export interface MigrateOptions {
   /** Default: the topology's migration.strategy. */
   strategy?: string;
+  /** The strategy's settings for this move on (see AddressStrategy.plan). */
+  settings?: unknown;
   signal?: AbortSignal;
   onProgress?: (p: MigrationProgress) => void;
   /** Where the timeline goes (a probe run's events); a fresh log by default. */
@@ -84,16 +86,16 @@ export function placementOf(lab: LabHandle): Placement {
 }
 
 /** The network's part of a move, as data, before anything acts (`migrate --dry-run`). */
-export function planMove(lab: LabHandle, name: string, to: string, strategy?: string): MovePlan {
+export function planMove(lab: LabHandle, name: string, to: string, o: Pick<MigrateOptions, 'strategy' | 'settings'> = {}): MovePlan {
   const { w, from } = checkMove(lab, name, to);
-  return strategyFor(lab.topology, strategy).plan(lab.topology, w, from.on, to, placementOf(lab));
+  return strategyFor(lab.topology, o.strategy).plan(lab.topology, w, from.on, to, placementOf(lab), o.settings);
 }
 
 export async function migrateWorkload(lab: LabHandle, name: string, to: string, o: MigrateOptions = {}): Promise<MigrationResult> {
   const { w, from } = checkMove(lab, name, to);
   const driver = driverFor(w.kind);
   const strategy = strategyFor(lab.topology, o.strategy);
-  const plan = strategy.plan(lab.topology, w, from.on, to, placementOf(lab));
+  const plan = strategy.plan(lab.topology, w, from.on, to, placementOf(lab), o.settings);
   const events = o.events ?? new EventLog();
   const ctx = driverContext(lab, w, { ...o, events, plan });
   const t0 = performance.now();

@@ -3,6 +3,7 @@
 // data from the topology alone, then carries the plan out; what it did comes back as
 // generic network changes.
 import type { LabExtension } from '../lab/extension.js';
+import type { PaperReference } from '../report/references.js';
 import type { LabHandle } from '../lab/handle.js';
 import type { EventLog } from '../probe/timeline.js';
 import type { Topology, WorkloadSpec } from '../topology/model.js';
@@ -81,6 +82,8 @@ export interface AddressStrategy<S = unknown, D = unknown> {
   readonly name: string;
   /** One line for help texts and the schema's description. */
   readonly summary: string;
+  /** What its paper measured, shown beside warplab's figures as labelled references (none: the paper measured none). */
+  readonly references?: readonly PaperReference[];
   /** JSON Schema of `migration.<name>`; absent when the strategy takes no settings. */
   readonly settingsSchema?: object;
   /** The settings with defaults, from the raw value (already valid against the schema; undefined when absent). */
@@ -89,10 +92,25 @@ export interface AddressStrategy<S = unknown, D = unknown> {
   check?(t: Topology, s: S, report: SettingsReport): void;
   /** What it runs for the whole lab (tables, proxy ARP…), started before the workloads. */
   readonly extension?: LabExtension;
-  /** The whole move of `w` from `from` to `to`, from the topology and where every workload is now. */
-  plan(t: Topology, w: WorkloadSpec, from: string, to: string, placement: Placement): MovePlan<D>;
+  /**
+   * The whole move of `w` from `from` to `to`, from the topology and where every workload is
+   * now. `overrides`: settings for this move on (a scenario step's `settings:`), valid
+   * against `settingsSchema` and `checkOverrides`.
+   */
+  plan(t: Topology, w: WorkloadSpec, from: string, to: string, placement: Placement, overrides?: unknown): MovePlan<D>;
+  /** What the schema cannot say about a move's overrides; paths below them. */
+  checkOverrides?(t: Topology, raw: unknown, report: SettingsReport): void;
   /** Makes the network reach `w` on `hv` now (initial placement, or a repair). */
   place(lab: LabHandle, w: WorkloadSpec, hv: string): Promise<NetworkChange[]>;
   /** Before the move: whatever reacts to the workload's arrival is started. */
   arm(lab: LabHandle, plan: MovePlan<D>, o: ArmOptions): Promise<Armed>;
+  /** What it has set on each node now, read from the nodes (`warplab rules`). */
+  rules?(lab: LabHandle): Promise<NodeRules[]>;
+}
+
+/** One node's live state as a strategy reads it back: a few small tables. */
+export interface NodeRules {
+  node: string;
+  strategy: string;
+  tables: { title: string; header: string[]; rows: string[][] }[];
 }

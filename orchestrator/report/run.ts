@@ -70,6 +70,8 @@ export interface RunInput {
   trials: TrialInput[];
   /** Recorded checks (scenario steps and assertions); JUnit test cases beside the thresholds. */
   checks?: CheckResult[];
+  /** The papers' figures for what the run did (its strategies'); runs that predate it: ICOIN 2011's. */
+  references?: readonly PaperReference[];
   /** What scenario steps measured themselves (rtt, http), in the order they ran. Optional and
    *  only added to v2: a reader that does not know it loses nothing else. */
   measurements?: MeasurementRecord[];
@@ -137,7 +139,7 @@ export function analyzeRun(input: RunInput, runDir: string): ProbeRun {
     sdKind: SD_KIND,
     statistics: stats,
     thresholds: evaluateThresholds(input.thresholds, trials, stats),
-    references: paperReferences,
+    references: input.references ?? paperReferences,
   };
 }
 

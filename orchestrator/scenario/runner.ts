@@ -19,7 +19,16 @@ import { startWorkloadStreams } from '../workload/streams.js';
 import type { Scenario, StepSpec } from './model.js';
 import type { RunContext, StepContext } from './step.js';
 import { getStep } from './steps/index.js';
+import { strategyFor } from '../migration/strategy.js';
+import type { PaperReference } from '../report/references.js';
 import { firstAddress } from './steps/where.js';
+
+/** The papers' figures for the strategies the scenario's moves use (a move names one, or takes the topology's). */
+function referencesOf(s: Scenario): PaperReference[] {
+  const moves = s.steps.filter((x) => x.kind === 'migrate').map((x) => (x.args as { strategy?: string }).strategy);
+  const names = [...new Set(moves.map((m) => strategyFor(s.topology, m).name))];
+  return names.flatMap((n) => strategyFor(s.topology, n).references ?? []);
+}
 
 export interface RunOptions {
   /** Trials (default: the scenario's repeat). */
@@ -286,6 +295,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
         thresholds: s.thresholds,
         trials,
         checks: result.checks,
+        references: referencesOf(s),
         measurements: result.steps.flatMap((x) => (x.measurement ? [{ trial: x.trial, step: x.id, ...x.measurement }] : [])),
       },
       o.out,

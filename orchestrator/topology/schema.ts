@@ -86,59 +86,72 @@ function relevant(errors: ErrorObject[]): ErrorObject[] {
   });
 }
 
+/** A schema error before it is placed in a file: where (`key`: the key itself) and what. */
+export interface SchemaProblem extends Omit<Issue, 'pos' | 'path'> {
+  path: YamlPath;
+  key: boolean;
+}
+
 /**
  * Validates `data` against a schema file, or against a plugin's fragment (a strategy's
- * settings) found at `at` in the file, so that its errors point at the right line too.
+ * settings) found at `at`, so that its errors point at the right place too.
  */
-export function schemaIssues(src: YamlSource, data: unknown, schema: string | object, at: YamlPath = []): Issue[] {
+export function schemaProblems(data: unknown, schema: string | object, at: YamlPath = []): SchemaProblem[] {
   const validate = compiled(schema);
   if (validate(data)) return [];
-  const issues: Issue[] = [];
+  const problems: SchemaProblem[] = [];
   const seen = new Set<string>();
   for (const e of relevant(validate.errors ?? [])) {
     const path = [...at, ...pointerToPath(e.instancePath)];
-    let issue: Issue;
+    let issue: SchemaProblem;
     if (e.keyword === 'additionalProperties') {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
       const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
       const guess = closest(extra, allowed);
       issue = {
-        pos: src.locate([...path, extra], true),
-        path: pathString([...path, extra]),
+        path: [...path, extra],
+        key: true,
         message: `unknown key "${extra}"`,
         expected: allowed.length ? `one of the keys ${allowed.join(', ')}` : undefined,
         hint: guess ? `did you mean "${guess}"?` : 'unknown keys are errors, so that a typo never goes unnoticed',
       };
     } else if (e.keyword === 'required') {
       const missing = (e.params as { missingProperty: string }).missingProperty;
-      issue = { pos: src.locate(path), path: pathString(path), message: `missing required key "${missing}"` };
+      issue = { path, key: false, message: `missing required key "${missing}"` };
     } else if (e.keyword === 'propertyNames' || (e.keyword === 'pattern' && e.propertyName !== undefined)) {
       // ajv names the key on the inner error, and in params on the propertyNames summary.
       const name = e.propertyName ?? (e.params as { propertyName: string }).propertyName;
       issue = {
-        pos: src.locate([...path, name], true),
-        path: pathString([...path, name]),
+        path: [...path, name],
+        key: true,
         message: `invalid name "${name}"`,
         hint: 'names start with a letter and use letters, digits, "_" or "-" (interfaces: lowercase, at most 15 characters)',
       };
     } else if (e.keyword === 'oneOf' || e.keyword === 'anyOf') {
       const alternatives = ((e.schema as any[]) ?? []).map((s: any) => s.description ?? s.type ?? (s.$ref ? s.$ref.split('/').pop() : JSON.stringify(s.const)));
-      issue = { pos: src.locate(path), path: pathString(path), message: 'value has the wrong form', expected: alternatives.join(' | ') || undefined, hint: hintFor(e) };
+      issue = { path, key: false, message: 'value has the wrong form', expected: alternatives.join(' | ') || undefined, hint: hintFor(e) };
     } else {
       const value = e.keyword === 'pattern' || e.keyword === 'enum' ? ` ${JSON.stringify(e.data)}` : '';
       issue = {
-        pos: src.locate(path),
-        path: pathString(path),
+        path,
+        key: false,
         message: `invalid value${value}`,
         expected: describeExpected(e) ?? e.message,
         hint: e.keyword === 'enum' && typeof e.data === 'string' ? (() => { const g = closest(e.data, (e.params as { allowedValues: string[] }).allowedValues); return g ? `did you mean "${g}"?` : undefined; })() : hintFor(e),
       };
     }
-    const key = `${issue.path}|${issue.message}`;
+    const key = `${pathString(issue.path)}|${issue.message}`;
     if (!seen.has(key)) {
       seen.add(key);
-      issues.push(issue);
+      problems.push(issue);
     }
   }
-  return issues.sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
+  return problems;
+}
+
+/** Schema problems as issues at file:line:col, in file order. */
+export function schemaIssues(src: YamlSource, data: unknown, schema: string | object, at: YamlPath = []): Issue[] {
+  return schemaProblems(data, schema, at)
+    .map(({ path, key, ...rest }) => ({ pos: src.locate(path, key), path: pathString(path), ...rest }))
+    .sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
 }

@@ -78,7 +78,7 @@ Example (the paper's experiment: PDC → ADC and back):
     .action(async (name: string, workload: string, opts: { to: string; strategy?: string; dryRun?: boolean; stateDir: string; json?: boolean; probe: boolean; out?: string; echoIntervalMs?: number }) => {
       const lab = attach(name, opts.stateDir);
       if (opts.dryRun) {
-        const plan = planMove(lab, workload, opts.to, opts.strategy);
+        const plan = planMove(lab, workload, opts.to, opts.strategy ? { strategy: opts.strategy } : {});
         return opts.json ? printJson(plan) : printPlan(plan);
       }
       const irq = interruptible();

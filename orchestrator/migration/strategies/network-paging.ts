@@ -3,6 +3,7 @@
 // over their sockets.
 import type { LabHandle } from '../../lab/handle.js';
 import { realtimeNowMs } from '../../probe/clock.js';
+import { paperReferences } from '../../report/references.js';
 import { nodeByName, type Topology, type WorkloadSpec } from '../../topology/model.js';
 import { workloadPort } from '../../topology/workloads.js';
 import { ask, socketPath } from '../../translator/agent.js';
@@ -47,6 +48,7 @@ async function primeGateways(lab: LabHandle, d: PagingData): Promise<void> {
 
 export class NetworkPaging implements AddressStrategy<undefined, PagingData> {
   readonly name = 'network-paging';
+  readonly references = paperReferences;
   readonly summary = 'ICOIN 2011: a watcher on the destination catches the first RARP/gratuitous ARP and switches the page on every client-side edge translator';
 
   settings(): undefined {

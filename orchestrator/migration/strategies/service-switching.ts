@@ -15,9 +15,9 @@ import { hasCommand, shQuote, type BackgroundProcess } from '../../shell/shell.j
 import { ask } from '../../translator/agent.js';
 import { LabError } from '../../errors.js';
 import { settingsOf, type Topology, type WorkloadSpec } from '../../topology/model.js';
-import type { AddressStrategy, Armed, ArmOptions, MovePlan, NetworkChange, Placement } from '../strategy-types.js';
+import type { AddressStrategy, Armed, ArmOptions, MovePlan, NetworkChange, NodeRules, Placement } from '../strategy-types.js';
 import { nftScript, servicePlan, TABLE, type Garp, type NodeUpdate, type ServiceSwitchingData } from './service-switching/plan.js';
-import { checkSettings, parseSettings, settingsSchema, type ServiceSwitchingSettings } from './service-switching/settings.js';
+import { checkOverrides, checkSettings, parseSettings, settingsSchema, withOverrides, type ServiceSwitchingSettings } from './service-switching/settings.js';
 import { emptyState, roles, switchStates, type SwitchRole } from './service-switching/state.js';
 import { madeByOrchestrator, settle, startWatcher, type Watch } from './watcher.js';
 
@@ -29,20 +29,22 @@ const NAME = 'service-switching';
  * Prerouting at raw priority rewrites before routing and conntrack; postrouting last.
  */
 export function tableScript(r: SwitchRole, mark: string): string {
-  const out = r.foreignIfs.length ? `oifname != { ${r.foreignIfs.map((i) => `"${i}"`).join(', ')} } ${r.homes ? 'ip daddr @homes ' : ''}ip saddr set ip saddr map @saddr_out` : '';
+  const notLan = `oifname != { ${r.foreignIfs.map((i) => `"${i}"`).join(', ')} }`;
+  const out = r.foreignIfs.length ? [`${notLan} ip saddr set ip saddr map @saddr_out`, `${notLan} ip daddr @homes ip saddr set ip saddr map @saddr_home`] : [];
   return `table ip ${TABLE} {
   comment "${mark}"
   map daddr_in { type ipv4_addr : ipv4_addr; }
   map saddr_back { type ipv4_addr : ipv4_addr; }
   map saddr_out { type ipv4_addr : ipv4_addr; }
-${r.homes ? `  set homes { type ipv4_addr; flags interval; elements = { ${r.homes.join(', ')} }; }\n` : ''}  chain pre {
+  map saddr_home { type ipv4_addr : ipv4_addr; }
+${r.homes.length ? `  set homes { type ipv4_addr; flags interval; elements = { ${r.homes.join(', ')} }; }\n` : ''}  chain pre {
     type filter hook prerouting priority raw; policy accept;
     ip daddr set ip daddr map @daddr_in
   }
   chain post {
     type filter hook postrouting priority 300; policy accept;
     ip saddr set ip saddr map @saddr_back
-${out ? `    ${out}\n` : ''}  }
+${out.map((l) => `    ${l}\n`).join('')}  }
 }
 `;
 }
@@ -192,8 +194,12 @@ export class ServiceSwitching implements AddressStrategy<ServiceSwitchingSetting
     checkSettings(t, s, report);
   }
 
-  plan(t: Topology, w: WorkloadSpec, from: string, to: string, placement: Placement): MovePlan<ServiceSwitchingData> {
-    return servicePlan(t, settingsOf(t, NAME), w, from, to, placement);
+  checkOverrides(t: Topology, raw: unknown, report: Parameters<NonNullable<AddressStrategy['checkOverrides']>>[2]): void {
+    checkOverrides(t, raw, report);
+  }
+
+  plan(t: Topology, w: WorkloadSpec, from: string, to: string, placement: Placement, overrides?: unknown): MovePlan<ServiceSwitchingData> {
+    return servicePlan(t, withOverrides(settingsOf(t, NAME), overrides), w, from, to, placement);
   }
 
   /** Every switch as the placement wants it (at lab start: the workload is at home, nothing to do). */
@@ -207,6 +213,30 @@ export class ServiceSwitching implements AddressStrategy<ServiceSwitchingSetting
         await shell.exec(['nft', '-f', '-'], { input: u.nft });
         if (u.routes.length) await shell.exec(['ip', '-force', '-batch', '-'], { input: u.routes.join('\n') + '\n' });
         return { node: u.node, action: 'apply', detail: `nat maps of ${TABLE}, ${u.routes.length} host route(s)`, atMs: realtimeNowMs() };
+      }),
+    );
+  }
+
+  /** NAT maps, host routes and proxy ARP as the switches have them now. */
+  async rules(lab: LabHandle): Promise<NodeRules[]> {
+    return Promise.all(
+      roles(lab.topology, settingsOf(lab.topology, NAME)).map(async (r) => {
+        const shell = lab.shell(r.node);
+        const nft = JSON.parse((await shell.exec(['nft', '-j', 'list', 'table', 'ip', TABLE])).stdout) as { nftables: { map?: { name: string; elem?: [string, string][] } }[] };
+        const scope: Record<string, string> = { daddr_in: 'dst, every ingress', saddr_back: 'src, every egress', saddr_out: 'src, toward the core', saddr_home: 'src, toward the home network' };
+        const nat = nft.nftables.flatMap((x) => (x.map?.elem ?? []).map(([a, b]) => [a, b, scope[x.map!.name] ?? x.map!.name]));
+        const routes = (JSON.parse((await shell.exec(['ip', '-j', '-4', 'route', 'show'])).stdout) as { dst: string; gateway?: string; dev: string }[]).filter((x) => /^\d+\.\d+\.\d+\.\d+$/.test(x.dst));
+        // /proc/sys/net answers for the reader's network namespace, unlike /sys.
+        const proxy = await Promise.all(r.lanIfs.map(async (i) => [i, (await shell.exec(['cat', `/proc/sys/net/ipv4/conf/${i}/proxy_arp`, `/proc/sys/net/ipv4/neigh/${i}/proxy_delay`])).stdout.trim().split('\n').join(' / ')]));
+        return {
+          node: r.node,
+          strategy: NAME,
+          tables: [
+            { title: 'stateless NAT', header: ['FROM', 'TO', 'WHERE'], rows: nat },
+            { title: 'host routes', header: ['ADDRESS', 'VIA'], rows: routes.map((x) => [x.dst, x.gateway ? `via ${x.gateway} dev ${x.dev}` : `dev ${x.dev}`]) },
+            { title: 'proxy ARP', header: ['INTERFACE', 'PROXY_ARP / PROXY_DELAY'], rows: proxy },
+          ],
+        };
       }),
     );
   }

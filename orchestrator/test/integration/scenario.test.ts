@@ -71,6 +71,8 @@ describe('@root warplab run', function () {
     { file: 'icn2011-extranet-matrix.yaml', lab: 'fig4-sc', repeat: 1, vm: false, figures: [] },
     // ~60 s: the guest's ARP entry for the gateway must age out.
     { file: 'icoin2011-gateway-mac.yaml', lab: 'gwmac-sc', repeat: 1, vm: true, figures: ['downtimeMs'] },
+    // Three VMs, five moves and the reset's three.
+    { file: 'bifulco2011-service-switching.yaml', lab: 'bif-sc', repeat: 1, vm: true, figures: ['downtimeMs', 'switchingMs', 'migrationMs'] },
   ];
   it('runs every shipped scenario', () => {
     assert.deepEqual(shipped.map((s) => s.file).sort(), readdirSync(join(packageRoot, 'topologies', 'scenarios')).filter((f) => f.endsWith('.yaml')).sort());

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { servicePlan } from '../../migration/strategies/service-switching/plan.js';
 import { roles } from '../../migration/strategies/service-switching/state.js';
 import { sysctls, tableScript } from '../../migration/strategies/service-switching.js';
-import type { ServiceSwitchingSettings } from '../../migration/strategies/service-switching/settings.js';
+import { withOverrides, type ServiceSwitchingSettings } from '../../migration/strategies/service-switching/settings.js';
 import { packageRoot } from '../../paths.js';
 import { loadTopologyFile } from '../../topology/load.js';
 import { settingsOf, type Topology } from '../../topology/model.js';
@@ -75,15 +75,15 @@ describe('service switching plan (pure, from the topology)', () => {
     assert.ok(rows(p).includes('trigger R3 nat src 192.168.10.5 → 192.168.11.6 (toward the core)'));
   });
 
-  it('without an edge switch R1 keeps no rules, and the foreign switch translates only toward the home network', async () => {
+  it('without an edge switch (a move\'s overrides may say so) R1 keeps no rules, and the foreign switch translates only toward the home network', async () => {
     const t = await bifulco();
-    const s = { ...settings(t), edge: [] };
+    const s = withOverrides(settings(t), { edge: [] });
     const w = t.workloads.find((x) => x.name === 'vm')!;
     assert.ok(!servicePlan(t, s, w, 'hv-a', 'hv-b', home).changes.some((c) => c.node === 'R1'));
     const r2 = roles(t, s).find((r) => r.node === 'R2')!;
     assert.deepEqual(r2.homes, ['192.168.11.0/24']);
-    assert.match(tableScript(r2, 'warplab:x:1'), /oifname != \{ "eth1" \} ip daddr @homes ip saddr set ip saddr map @saddr_out/);
-    assert.ok(!roles(t, s).some((r) => r.node === 'R1'));
+    assert.match(tableScript(r2, 'warplab:x:1'), /oifname != \{ "eth1" \} ip saddr set ip saddr map @saddr_out\n    oifname != \{ "eth1" \} ip daddr @homes ip saddr set ip saddr map @saddr_home/);
+    assert.ok(rows(servicePlan(t, s, w, 'hv-a', 'hv-b', home)).includes('trigger R2 nat src 192.168.11.3 → 192.168.10.3 (toward the home network)'));
   });
 
   it('every switch answers ARP by proxy at once on its LANs and sends no redirects', async () => {

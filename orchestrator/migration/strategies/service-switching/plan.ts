@@ -42,6 +42,7 @@ const MAPS = [
   ['dst', 'daddr_in', 'every ingress'],
   ['srcBack', 'saddr_back', 'every egress'],
   ['srcOut', 'saddr_out', 'toward the core'],
+  ['srcHome', 'saddr_home', 'toward the home network'],
 ] as const;
 
 export function nftScript(st: SwitchState): string {

@@ -38,6 +38,23 @@ export const settingsSchema = {
   },
 };
 
+/** A move's overrides: the edge switches and the trigger; care-of addresses belong to the lab. */
+export function withOverrides(s: ServiceSwitchingSettings, raw: any): ServiceSwitchingSettings {
+  return { ...s, ...(raw?.edge ? { edge: raw.edge } : {}), ...(raw?.trigger ? { trigger: raw.trigger } : {}) };
+}
+
+export function checkOverrides(t: Topology, raw: any, report: SettingsReport): void {
+  if (raw?.['care-of']) report(['care-of'], 'care-of addresses are set up with the lab', 'set them in the topology, under migration.service-switching');
+  checkEdge(t, raw?.edge ?? [], [], report);
+}
+
+function checkEdge(t: Topology, edge: string[], base: (string | number)[], report: SettingsReport): void {
+  edge.forEach((name, i) => {
+    const n = nodeByName(t, name);
+    if (!n || !isRouter(n.kind)) report([...base, 'edge', i], n ? `${name} is a ${n.kind}; edge service switches are routers` : `unknown node "${name}"`, `routers: ${t.nodes.filter((x) => isRouter(x.kind)).map((x) => x.name).join(', ')}`);
+  });
+}
+
 export function parseSettings(raw: any): ServiceSwitchingSettings {
   const careOf = Object.fromEntries(Object.entries((raw?.['care-of'] ?? {}) as Record<string, string | string[]>).map(([w, a]) => [w, Array.isArray(a) ? a : [a]]));
   return { careOf, edge: raw?.edge ?? [], trigger: raw?.trigger ?? 'announcement' };
@@ -64,10 +81,7 @@ export function checkSettings(t: Topology, s: ServiceSwitchingSettings, report: 
   for (const n of t.nodes) for (const i of n.interfaces) for (const a of i.ipv4) taken.set(a.split('/')[0]!, `${n.name}:${i.name}`);
   for (const w of t.workloads) taken.set(homeAddress(w), `workload ${w.name}`);
   const fwd = new ForwardingModel(t);
-  s.edge.forEach((name, i) => {
-    const n = nodeByName(t, name);
-    if (!n || !isRouter(n.kind)) report([...base, 'edge', i], n ? `${name} is a ${n.kind}; edge service switches are routers` : `unknown node "${name}"`, `routers: ${t.nodes.filter((x) => isRouter(x.kind)).map((x) => x.name).join(', ')}`);
-  });
+  checkEdge(t, s.edge, base, report);
   for (const [name, addrs] of Object.entries(s.careOf)) {
     const at = [...base, 'care-of', name];
     const w = t.workloads.find((x) => x.name === name);

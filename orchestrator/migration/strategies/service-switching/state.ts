@@ -3,7 +3,7 @@
 // the difference between the state before and after a move.
 import { ForwardingModel } from '../../../topology/forwarding.js';
 import { contains, parseAddr, parseCidr } from '../../../topology/ipv4.js';
-import { nodeByName, type Topology, type WorkloadSpec } from '../../../topology/model.js';
+import { isRouter, nodeByName, type Topology, type WorkloadSpec } from '../../../topology/model.js';
 import type { Segment } from '../../../topology/segments.js';
 import { homeAddress, networkOfAddress, type ServiceSwitchingSettings } from './settings.js';
 
@@ -18,6 +18,8 @@ export interface SwitchState {
   srcBack: Record<string, string>;
   /** Source rewrites toward the core, not onto the foreign LAN (foreign: home → care-of). */
   srcOut: Record<string, string>;
+  /** The same, only toward the home networks: without edge switches nobody else would undo it. */
+  srcHome: Record<string, string>;
   /** Host routes: address → `dev IF` or `via ADDR`. */
   routes: Record<string, string>;
 }
@@ -29,11 +31,11 @@ export interface SwitchRole {
   lanIfs: string[];
   /** As a foreign switch: its foreign LAN interfaces (source rewrites stop there). */
   foreignIfs: string[];
-  /** Without edge switches, it rewrites sources toward these home networks only (nobody else would undo it). */
-  homes?: string[];
+  /** As a foreign switch: the home networks of the workloads that may come (for `srcHome`). */
+  homes: string[];
 }
 
-export const emptyState = (): SwitchState => ({ dst: {}, srcBack: {}, srcOut: {}, routes: {} });
+export const emptyState = (): SwitchState => ({ dst: {}, srcBack: {}, srcOut: {}, srcHome: {}, routes: {} });
 
 function homeOf(t: Topology, w: WorkloadSpec) {
   const h = networkOfAddress(t, homeAddress(w))!;
@@ -52,7 +54,7 @@ export function whereabouts(t: Topology, s: ServiceSwitchingSettings, w: Workloa
 
 export function roles(t: Topology, s: ServiceSwitchingSettings): SwitchRole[] {
   const out = new Map<string, SwitchRole>();
-  const role = (node: string) => out.get(node) ?? out.set(node, { node, lanIfs: [], foreignIfs: [] }).get(node)!;
+  const role = (node: string) => out.get(node) ?? out.set(node, { node, lanIfs: [], foreignIfs: [], homes: [] }).get(node)!;
   const add = (list: string[], x: string) => list.includes(x) || list.push(x);
   for (const [name, addrs] of Object.entries(s.careOf)) {
     const w = t.workloads.find((x) => x.name === name)!;
@@ -63,10 +65,11 @@ export function roles(t: Topology, s: ServiceSwitchingSettings): SwitchRole[] {
       const r = role(f.node);
       add(r.lanIfs, f.iface);
       add(r.foreignIfs, f.iface);
-      if (!s.edge.length) add((r.homes ??= []), home.prefix);
+      add(r.homes, home.prefix);
     }
   }
-  for (const e of s.edge) role(e);
+  // Any router may become an edge switch through a move's overrides.
+  for (const n of t.nodes.filter((x) => isRouter(x.kind))) role(n.name);
   return [...out.values()];
 }
 
@@ -91,7 +94,7 @@ export function switchStates(t: Topology, s: ServiceSwitchingSettings, placement
     states.get(home.sw.node)!.routes[m] = toward.via ? `via ${toward.via}` : `dev ${toward.iface}`;
     const f = states.get(foreign.node)!;
     f.dst[c] = m;
-    f.srcOut[m] = c;
+    (s.edge.length ? f.srcOut : f.srcHome)[m] = c;
     f.routes[m] = `dev ${foreign.iface}`;
   }
   return states;
