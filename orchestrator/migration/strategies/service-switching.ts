@@ -3,22 +3,20 @@
 // flow follows at once — conntrack NAT would keep its old translation), answer ARP by proxy
 // on both LANs, and announce the changed neighbours by gratuitous ARP. Triggered by the
 // workload's announcement, or by warplab when the driver reports the move complete.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabExtension } from '../../lab/extension.js';
 import type { LabHandle } from '../../lab/handle.js';
 import { packageRoot } from '../../paths.js';
 import { realtimeNowMs } from '../../probe/clock.js';
 import { LocalShell } from '../../shell/local.js';
-import { hasCommand, shQuote, type BackgroundProcess } from '../../shell/shell.js';
-import { ask } from '../../translator/agent.js';
-import { LabError } from '../../errors.js';
+import { hasCommand, shQuote } from '../../shell/shell.js';
 import { settingsOf, type Topology, type WorkloadSpec } from '../../topology/model.js';
 import type { AddressStrategy, Armed, ArmOptions, MovePlan, NetworkChange, NodeRules, Placement } from '../strategy-types.js';
 import { nftScript, servicePlan, TABLE, type Garp, type NodeUpdate, type ServiceSwitchingData } from './service-switching/plan.js';
 import { checkOverrides, checkSettings, parseSettings, settingsSchema, withOverrides, type ServiceSwitchingSettings } from './service-switching/settings.js';
 import { emptyState, roles, switchStates, type SwitchRole } from './service-switching/state.js';
+import { goAll, startListeners, stopListeners, watchedGo, type NodeAction } from './listeners.js';
 import { madeByOrchestrator, settle, startWatcher, type Watch } from './watcher.js';
 
 export const garpBinary = join(packageRoot, 'agents', 'build', 'wl-garp');
@@ -90,71 +88,23 @@ const switchesExtension: LabExtension = {
   stop: async () => [],
 };
 
-/**
- * One node's part of the move, applied on one `go`: a listener started in the node before
- * the move (socat on a Unix socket in the lab directory) runs the prepared nft transaction,
- * routes and gratuitous ARPs, so the trigger costs a write instead of a process start in
- * the namespace. The watcher holds the connections and writes `go` on the announcement.
- */
-interface Listener {
-  node: string;
-  socket: string;
-  detail: string;
-  proc: BackgroundProcess;
-}
-
-async function startListeners(lab: LabHandle, dir: string, updates: NodeUpdate[], garps: ResolvedGarp[]): Promise<Listener[]> {
+/** Each switch's part: its nft transaction and routes, then (after answering) its gratuitous ARPs. */
+function actionsOf(updates: NodeUpdate[], garps: ResolvedGarp[]): NodeAction[] {
   const nodes = [...new Set([...updates.map((u) => u.node), ...garps.map((g) => g.node)])];
-  const stamp = Date.now();
-  return Promise.all(
-    nodes.map(async (node) => {
-      const base = join(dir, `ss-${node}-${stamp}`);
-      const u = updates.find((x) => x.node === node);
-      const steps: string[] = [];
-      const what: string[] = [];
-      if (u) {
-        writeFileSync(`${base}.nft`, u.nft);
-        steps.push(`nft -f ${base}.nft`);
-        what.push(`nat maps of ${TABLE}`);
-        if (u.routes.length) {
-          writeFileSync(`${base}.routes`, u.routes.join('\n') + '\n');
-          steps.push(`ip -force -batch ${base}.routes`);
-          what.push(`${u.routes.length} host route(s)`);
-        }
-      }
+  return nodes.map((node) => {
+    const u = updates.find((x) => x.node === node);
+    const mine = garps.filter((x) => x.node === node);
+    return {
+      node,
+      detail: [...(u ? [`nat maps of ${TABLE}`, ...(u.routes.length ? [`${u.routes.length} host route(s)`] : [])] : []), ...mine.map((g) => `gratuitous ARP on ${g.iface} for ${g.args.map((x) => x.split('=')[0]).join(', ')}`)].join(', '),
+      files: u ? { nft: u.nft, ...(u.routes.length ? { routes: u.routes.join('\n') + '\n' } : {}) } : {},
+      commands: u ? ['nft -f {files}.nft', ...(u.routes.length ? ['ip -force -batch {files}.routes'] : [])] : [],
       // The answer goes once the node forwards the new way; the gratuitous ARPs follow it.
-      const announce = garps.filter((x) => x.node === node).map((g) => [garpBinary, '--iface', g.iface, ...g.args].map(shQuote).join(' '));
-      for (const g of garps.filter((x) => x.node === node)) what.push(`gratuitous ARP on ${g.iface} for ${g.args.map((x) => x.split('=')[0]).join(', ')}`);
-      const socket = `${base}.sock`;
-      // Only a `go` line acts: a connection closed without one (a disarmed watcher) changes nothing.
-      writeFileSync(`${base}.sh`, [
-        'read l && [ "$l" = go ] || exit 0',
-        `if ${[...steps, 'true'].join(' && ')} >>${base}.log 2>&1; then echo '{"ok":true}'; else echo '{"ok":false,"error":"see ${base}.log"}'; fi`,
-        ...announce.map((a) => `${a} >>${base}.log 2>&1`),
-        '',
-      ].join('\n'));
-      // The script is a file: socat's address syntax would split an inline one at commas and
-      // colons. Real-time priority, as the watcher's: the switch is not queued behind busy VMs.
-      const proc = lab.shell(node).spawn(['chrt', '-f', '10', 'socat', `UNIX-LISTEN:${socket},fork,unlink-early,mode=600`, `SYSTEM:sh ${base}.sh`], { logFile: `${base}.log` });
-      for (const deadline = Date.now() + 5000; !existsSync(socket); await sleep(2)) {
-        if (Date.now() > deadline) throw new LabError(`the service-switching listener on ${node} did not start; see ${base}.log`);
-      }
-      return { node, socket, detail: what.join(', '), proc };
-    }),
-  );
+      after: mine.map((g) => [garpBinary, '--iface', g.iface, ...g.args].map(shQuote).join(' ')),
+    };
+  });
 }
 
-/** warplab's own `go` to every listener, at once. */
-async function goAll(ls: Listener[]): Promise<NetworkChange[]> {
-  return Promise.all(
-    ls.map(async (l) => {
-      await ask(l.socket, ['go'], 5000, `service-switching listener on ${l.node}`);
-      return { node: l.node, action: 'apply', detail: l.detail, atMs: realtimeNowMs() };
-    }),
-  );
-}
-
-/** The MACs of interfaces the gratuitous ARPs name, read before the move so the trigger does not wait for them. */
 interface ResolvedGarp {
   node: string;
   iface: string;
@@ -245,10 +195,10 @@ export class ServiceSwitching implements AddressStrategy<ServiceSwitchingSetting
     const d = p.data;
     const garps = await resolveGarps(lab, d.garps);
     if (d.prime) await lab.shell(d.prime.node).exec(['ip', 'neigh', 'replace', d.address, 'lladdr', d.mac, 'dev', d.prime.iface, 'nud', 'reachable']);
-    const listeners = await startListeners(lab, o.dir, d.updates, garps);
-    const stop = () => listeners.forEach((l) => l.proc.kill('SIGTERM'));
+    const listeners = await startListeners(lab, o.dir, 'ss', actionsOf(d.updates, garps));
+    const stop = () => stopListeners(listeners);
     // On the announcement the watcher itself says `go`; otherwise it only reports what it saw.
-    const switches = p.trigger === 'announcement' ? listeners.map((l) => ({ socket: l.socket, line: 'go', node: l.node, action: 'apply', detail: l.detail })) : [];
+    const switches = p.trigger === 'announcement' ? watchedGo(listeners, 'apply') : [];
     let watch: Watch;
     try {
       watch = await startWatcher(lab, { hv: p.to, iface: p.port, mac: d.mac, address: d.address, announce: o.announce, dir: o.dir, switches });
@@ -259,8 +209,8 @@ export class ServiceSwitching implements AddressStrategy<ServiceSwitchingSetting
     return {
       async settled(timeoutMs) {
         try {
-          if (p.trigger === 'orchestrator') return await madeByOrchestrator(watch, await goAll(listeners), o.events, 'network-changed');
-          return await settle(watch, { switches, timeoutMs, events: o.events, kind: 'network-changed', fallback: () => goAll(listeners) });
+          if (p.trigger === 'orchestrator') return await madeByOrchestrator(watch, await goAll(listeners, 'apply'), o.events, 'network-changed');
+          return await settle(watch, { switches, timeoutMs, events: o.events, kind: 'network-changed', fallback: () => goAll(listeners, 'apply') });
         } finally {
           stop();
         }
