@@ -4,13 +4,14 @@
 #   build-initramfs.sh kernel             the guest kernel version: the newest /boot/vmlinuz-VER
 #                                         whose /lib/modules/VER has virtio_net (nothing if none)
 #   build-initramfs.sh modules VER        the module files the guest needs, in load order:
-#                                         virtio_net and, when /boot/config-VER says it is a
-#                                         module, virtio_pci, each after its dependencies
-#   build-initramfs.sh build VER OUT INIT SEND RECV
+#                                         virtio_net and, unless /boot/config-VER says they are
+#                                         built in, virtio_pci and virtio_console (the control
+#                                         channel), each after its dependencies
+#   build-initramfs.sh build VER OUT INIT CTL SEND RECV
 #                                         writes the initramfs OUT (gzip'd newc cpio): busybox-static
 #                                         with its applet links, the modules (decompressed) and the
-#                                         list /lib/modules/load-order, udp-send/udp-recv in /bin, INIT
-#                                         as /init
+#                                         list /lib/modules/load-order, udp-send/udp-recv and CTL
+#                                         (as ctl-serve) in /bin, INIT as /init
 #   build-initramfs.sh vmlinux VER OUT    writes OUT: the uncompressed ELF kernel inside
 #                                         /boot/vmlinuz-VER when it has a PVH entry point (QEMU then
 #                                         boots it directly, without the slow decompression under
@@ -31,21 +32,25 @@ pick_kernel() {
 	done
 }
 
+# Prints MODULE unless /boot/config-VER builds it in (CONFIG_OPTION=y); with no config file, or
+# the option not set, only when there is such a module.
+unless_built_in() {
+	local ver=$1 mod=$2 option=$3
+	case $(sed -n "s/^CONFIG_$option=\(.\)\$/\1/p" "$BOOT/config-$ver" 2>/dev/null || true) in
+	y) ;;
+	m) echo "$mod" ;;
+	*) if grep -q "/$mod\.ko[^:]*:" "$MODROOT/$ver/modules.dep"; then echo "$mod"; fi ;;
+	esac
+}
+
 # modules.dep lines: "kernel/a.ko: kernel/b.ko kernel/c.ko" (every dependency, transitively).
 # A depth-first walk puts each module after what it needs; the names are relative to
 # /lib/modules/VER and keep their compression suffix.
 module_order() {
 	local ver=$1 dep=$MODROOT/$1/modules.dep
 	[ -r "$dep" ] || { say "$dep is missing (run depmod $ver)"; exit 1; }
-	local roots=(virtio_net)
-	local pci
-	pci=$(sed -n 's/^CONFIG_VIRTIO_PCI=\(.\)$/\1/p' "$BOOT/config-$ver" 2>/dev/null || true)
-	case $pci in
-	y) ;;
-	m) roots=(virtio_pci "${roots[@]}") ;;
-	*) # no config file or not set: include it if there is such a module
-		if grep -q '/virtio_pci\.ko[^:]*:' "$dep"; then roots=(virtio_pci "${roots[@]}"); fi ;;
-	esac
+	local roots
+	roots=($(unless_built_in "$ver" virtio_pci VIRTIO_PCI) virtio_net $(unless_built_in "$ver" virtio_console VIRTIO_CONSOLE))
 	awk -v roots="${roots[*]}" '
 	{ name = $1; sub(/:$/, "", name); deps[name] = ""; for (i = 2; i <= NF; i++) deps[name] = deps[name] " " $i
 	  base = name; sub(/.*\//, "", base); sub(/\.ko.*$/, "", base); path[base] = name }
@@ -60,7 +65,7 @@ module_order() {
 }
 
 build() {
-	local ver=$1 out=$2 init=$3 send=$4 recv=$5
+	local ver=$1 out=$2 init=$3 ctl=$4 send=$5 recv=$6
 	if readelf -l "$BUSYBOX" 2>/dev/null | grep -q 'INTERP'; then
 		say "$BUSYBOX is dynamically linked: apt-get install busybox-static"
 		exit 1
@@ -75,6 +80,7 @@ build() {
 	done
 	install -m 0755 "$send" "$stage/bin/udp-send"
 	install -m 0755 "$recv" "$stage/bin/udp-recv"
+	install -m 0755 "$ctl" "$stage/bin/ctl-serve"
 	install -m 0755 "$init" "$stage/init"
 	local m plain order=() mods
 	mods=$(module_order "$ver") # fails the build if modules.dep or a module is missing
@@ -128,5 +134,5 @@ kernel) pick_kernel ;;
 modules) module_order "$2" ;;
 vmlinux) vmlinux "$2" "$3" ;;
 build) shift; build "$@" ;;
-*) say "usage: $0 kernel | modules VER | build VER OUT INIT SEND RECV | vmlinux VER OUT"; exit 2 ;;
+*) say "usage: $0 kernel | modules VER | build VER OUT INIT CTL SEND RECV | vmlinux VER OUT"; exit 2 ;;
 esac

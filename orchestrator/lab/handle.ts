@@ -16,6 +16,8 @@ export interface LabHandle {
   shell(node: string): Shell;
   /** A Shell on the orchestrator's machine whose background processes belong to the lab. */
   hostShell(): Shell;
+  /** A Shell into a workload, wherever it runs when a command starts (`vm vm-a on adc-hv`). */
+  workloadShell(name: string): Shell;
   workload(name: string): WorkloadRecord | undefined;
   recordWorkload(name: string, rec: WorkloadRecord): void;
 }

@@ -14,6 +14,8 @@ import { LocalShell } from '../shell/local.js';
 import type { ExtensionOptions } from './extension.js';
 import { labExtensions } from './extensions.js';
 import type { LabHandle } from './handle.js';
+import { workloadSpec } from '../migration/migrate.js';
+import { WorkloadShell } from '../workload/shell.js';
 
 export interface UpOptions {
   stateDir?: string;
@@ -54,7 +56,8 @@ export class StartedLab implements LabHandle, AsyncDisposable {
   /** The one Shell of a node; background processes it starts are recorded in the lab state. */
   shell(node: string): Shell {
     if (!nodeByName(this.state.topology, node)) {
-      throw new LabError(`lab ${this.name} has no node "${node}"; nodes: ${this.state.topology.nodes.map((n) => n.name).join(', ')}`);
+      const workloads = this.state.topology.workloads.map((w) => w.name);
+      throw new LabError(`lab ${this.name} has no node "${node}"; nodes: ${this.state.topology.nodes.map((n) => n.name).join(', ')}` + (workloads.length ? `; workloads: ${workloads.join(', ')}` : ''));
     }
     let s = this.shells.get(node);
     if (!s) {
@@ -78,6 +81,10 @@ export class StartedLab implements LabHandle, AsyncDisposable {
   /** A Shell on the orchestrator's machine whose background processes belong to the lab (a Docker engine). */
   hostShell(): Shell {
     return new LocalShell('host', [], { WARPLAB_LAB: this.state.mark }, (p) => this.recordProcess('(host)', p));
+  }
+
+  workloadShell(name: string): Shell {
+    return new WorkloadShell(this, workloadSpec(this, name));
   }
 
   workload(name: string): WorkloadRecord | undefined {

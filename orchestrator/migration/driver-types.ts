@@ -1,9 +1,10 @@
 // Migration drivers: one per workload kind, behind one interface. A driver starts its
 // workload, prepares a destination, and moves it; a failed or cancelled move leaves the
-// workload running at the source.
+// workload running at the source. It also knows how to run commands in it.
 import type { LabHandle } from '../lab/handle.js';
 import type { WorkloadRecord } from '../lab/state.js';
 import type { EventLog } from '../probe/timeline.js';
+import type { Shell } from '../shell/shell.js';
 import type { WorkloadKind, WorkloadSpec } from '../topology/model.js';
 import type { Announcement } from './strategy-types.js';
 
@@ -49,4 +50,6 @@ export interface MigrationDriver {
   start(ctx: DriverContext, on: string): Promise<WorkloadRecord>;
   prepare(ctx: DriverContext, from: WorkloadRecord, to: string): Promise<Prepared>;
   migrate(ctx: DriverContext, from: WorkloadRecord, prepared: Prepared): Promise<DriverResult>;
+  /** A Shell into the workload where `at` says it runs (workload/shell.ts asks for each command). */
+  shell(ctx: DriverContext, at: WorkloadRecord, where: string): Shell;
 }

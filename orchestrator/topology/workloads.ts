@@ -58,6 +58,8 @@ export function checkWorkloads(t: Topology, raw: Raw, report: Report): void {
   const seen = new Map<string, string>();
   for (const w of t.workloads) {
     const at = ['workloads', w.name];
+    // Steps and `warplab exec` take a node or a workload by name.
+    if (nodes.has(w.name)) report(at, `workload ${w.name} has the name of a node`, 'give every workload a name of its own');
     const hv = nodes.get(w.on);
     if (!hv || hv.kind !== 'hypervisor') {
       report([...at, 'on'], hv ? `${w.on} is a ${hv.kind}; workloads run on hypervisor nodes` : `unknown node "${w.on}"`, hypervisors.length ? `hypervisors: ${hypervisors.map((h) => h.name).join(', ')}` : 'add a node of kind: hypervisor');

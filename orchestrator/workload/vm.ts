@@ -1,5 +1,6 @@
 // The VM workload: warplab's guest (the Debian kernel + agents/vm-guest initramfs running the
-// UDP probe app) under QEMU, one process per hypervisor it runs on, controlled over QMP.
+// UDP probe app) under QEMU, one process per hypervisor it runs on, controlled over QMP; its
+// commands go over a virtio-serial port (workload/vm-shell.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
@@ -65,6 +66,8 @@ export function kernelCmdline(w: WorkloadSpec): string {
 export interface VmFiles {
   qmp: string;
   serial: string;
+  /** The control channel's socket (workload/vm-shell.ts). */
+  ctl: string;
 }
 
 /** Source and destination run the same command; the destination adds `-incoming`. */
@@ -83,11 +86,15 @@ export function qemuArgv(w: WorkloadSpec, o: { accel: Accel; tap: string; files:
     '-append', kernelCmdline(w),
     '-netdev', `tap,id=n0,ifname=${o.tap},script=no,downscript=no`,
     '-device', `virtio-net-pci,netdev=n0,mac=${w.mac}`,
+    // The control channel: a virtio-serial port that the guest's ctl-serve keeps open.
+    '-device', 'virtio-serial-pci',
+    '-chardev', `socket,id=ctl,path=${o.files.ctl},server=on,wait=off`,
+    '-device', 'virtserialport,chardev=ctl,name=warplab.ctl',
     '-qmp', `unix:${o.files.qmp},server=on,wait=off`,
     ...(o.incoming ? ['-incoming', o.incoming] : []),
   ];
 }
 
 export function vmFiles(dir: string, hv: string): VmFiles {
-  return { qmp: join(dir, `${hv}.qmp`), serial: join(dir, `${hv}.serial.log`) };
+  return { qmp: join(dir, `${hv}.qmp`), serial: join(dir, `${hv}.serial.log`), ctl: join(dir, `${hv}.ctl.sock`) };
 }

@@ -8,7 +8,7 @@ import { Interrupted, MigrationError, ReadinessTimeout } from '../../errors.js';
 import type { LabHandle } from '../../lab/handle.js';
 import type { WorkloadRecord } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
-import { hasCommand } from '../../shell/shell.js';
+import { hasCommand, type Shell } from '../../shell/shell.js';
 import type { WorkloadSpec } from '../../topology/model.js';
 import {
   attachEngine,
@@ -27,6 +27,7 @@ import {
 } from '../../workload/docker/index.js';
 import { ensureBridge } from '../../workload/port.js';
 import { appEnv } from '../../workload/app.js';
+import { ContainerShell } from '../../workload/container-shell.js';
 import type { DriverContext, DriverResult, MigrationDriver, Prepared } from '../driver-types.js';
 
 export const engineDir = (lab: LabHandle) => join(lab.path, 'docker');
@@ -174,6 +175,11 @@ export class CriuDriver implements MigrationDriver {
         restoreAttempts: moved.attempts,
       },
     };
+  }
+
+  /** Through the lab's engine, into the container that runs it now (a move makes a new one). */
+  shell(ctx: DriverContext, at: WorkloadRecord, where: string): Shell {
+    return new ContainerShell(where, async () => (await engineOf(ctx.lab)).docker, at.details.container!);
   }
 
   /** The restore failed: the destination goes away, the source starts again from the checkpoint. */

@@ -7,11 +7,12 @@ import { Interrupted, MigrationError, ReadinessTimeout } from '../../errors.js';
 import { carriesMark, terminate } from '../../lab/processes.js';
 import type { WorkloadRecord } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
-import type { BackgroundProcess } from '../../shell/shell.js';
+import type { BackgroundProcess, Shell } from '../../shell/shell.js';
 import type { WorkloadSpec } from '../../topology/model.js';
 import { migrationAddress } from '../../topology/workloads.js';
 import { ensureBridge, ensureTap } from '../../workload/port.js';
 import { chooseAccel, guestInitrd, guestKernel, parseQemuVersion, qemuArgv, tcgMigrationSafe, TCG_MIGRATION_MIN_QEMU, vmFiles, type Accel } from '../../workload/vm.js';
+import { VmShell } from '../../workload/vm-shell.js';
 import type { DriverContext, DriverResult, MigrationDriver, Prepared } from '../driver-types.js';
 import { Qmp } from './qmp.js';
 
@@ -163,6 +164,11 @@ export class QemuDriver implements MigrationDriver {
     } finally {
       src.close();
     }
+  }
+
+  /** Through the control channel of the QEMU on `at.on` (the guest's end stays open across a move). */
+  shell(ctx: DriverContext, at: WorkloadRecord, where: string): Shell {
+    return new VmShell(where, vmFiles(ctx.dir, at.on).ctl);
   }
 
   /** Polls query-migrate until completed; cancels on abort; fails if the destination dies. */

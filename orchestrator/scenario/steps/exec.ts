@@ -1,9 +1,10 @@
-// exec: run a command in a node and expect an exit status (0 unless told).
+// exec: run a command in a node or a workload and expect an exit status (0 unless told).
 import { shQuote } from '../../shell/shell.js';
 import type { StepKind } from '../step.js';
-import { checkNode } from './where.js';
+import { checkRunner, runnerShell } from './where.js';
 
 interface ExecArgs {
+  /** A node (a lan too) or a workload. */
   node: string;
   /** argv, or one string for `sh -c`. */
   command: string[] | string;
@@ -13,15 +14,15 @@ interface ExecArgs {
 
 export const execStep: StepKind<ExecArgs> = {
   name: 'exec',
-  summary: 'run a command in a node: `exec: {node: U, command: "ip route", expect-exit: 0}`',
+  summary: 'run a command in a node or a workload: `exec: {node: vm-a, command: "ip -4 addr", expect-exit: 0}`',
   parse: (raw) => ({ node: raw.node, command: raw.command, expectExit: raw['expect-exit'] ?? 0, timeoutMs: raw['timeout-ms'] ?? 30_000 }),
   describe: (a) => `exec on ${a.node}: ${typeof a.command === 'string' ? a.command : a.command.map(shQuote).join(' ')}${a.expectExit ? ` (expect exit ${a.expectExit})` : ''}`,
   check: (a, ctx) => {
-    checkNode(ctx, ['node'], a.node, { lan: true });
+    checkRunner(ctx, ['node'], a.node, { lan: true });
   },
   run: async (a, ctx) => {
     const argv = typeof a.command === 'string' ? ['sh', '-c', a.command] : a.command;
-    const r = await ctx.lab.shell(a.node).exec(argv, { check: false, timeoutMs: a.timeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    const r = await runnerShell(ctx.lab, a.node).exec(argv, { check: false, timeoutMs: a.timeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     if (r.exitCode === a.expectExit) return;
     const timedOut = r.exitCode === -1 && r.durationMs >= a.timeoutMs;
     const err = r.stderr.trim().split('\n').slice(-3).join(' / ');

@@ -1,6 +1,8 @@
-// Names in steps: nodes, workloads, addresses and links of the scenario's topology.
+// Names in steps: nodes, workloads, addresses and links of the scenario's topology, and the
+// Shells of the nodes and workloads that run a step's commands.
 import { Interrupted, LabError } from '../../errors.js';
 import type { LabHandle } from '../../lab/handle.js';
+import type { Shell } from '../../shell/shell.js';
 import { parseAddr } from '../../topology/ipv4.js';
 import { endpointName, nodeByName, type Endpoint, type LinkSpec, type Topology } from '../../topology/model.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,6 +37,23 @@ export function checkTarget(ctx: CheckContext, at: YamlPath, target: string): vo
   if (targetAddress(ctx.topology, target) === undefined) {
     ctx.report(at, `"${target}" is no node, workload or address of topology ${ctx.topology.name}`, 'name a host, router, hypervisor or workload, or write an address');
   }
+}
+
+/** Reports unless `name` is a workload or a node that runs commands (a lan too when allowed). */
+export function checkRunner(ctx: CheckContext, at: YamlPath, name: string, o: { lan?: boolean } = {}): void {
+  if (ctx.topology.workloads.some((w) => w.name === name)) return;
+  if (nodeByName(ctx.topology, name)) {
+    checkNode(ctx, at, name, o);
+    return;
+  }
+  const nodes = ctx.topology.nodes.filter((x) => o.lan || x.kind !== 'lan').map((x) => x.name);
+  const workloads = ctx.topology.workloads.map((w) => w.name);
+  ctx.report(at, `unknown node or workload "${name}"`, `nodes: ${few(nodes)}` + (workloads.length ? `; workloads: ${few(workloads)}` : ''));
+}
+
+/** The Shell of a workload or a node, by name (what checkRunner accepts). */
+export function runnerShell(lab: LabHandle, name: string): Shell {
+  return lab.topology.workloads.some((w) => w.name === name) ? lab.workloadShell(name) : lab.shell(name);
 }
 
 /** Reports unless `name` is a node of the topology (not a lan unless allowed). */

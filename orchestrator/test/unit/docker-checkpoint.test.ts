@@ -44,6 +44,9 @@ class FakeDocker {
         return [];
       },
       async deleteCheckpoint() {},
+      async exec() {
+        throw new Error('checkpoint and restore run no commands');
+      },
     };
   }
 

@@ -7,7 +7,7 @@ import { packageRoot } from '../../paths.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
 import { defaultMac } from '../../topology/workloads.js';
 import { appEnv, appSettings } from '../../workload/app.js';
-import { chooseAccel, kernelCmdline, parseQemuVersion, qemuArgv, tcgMigrationSafe } from '../../workload/vm.js';
+import { chooseAccel, kernelCmdline, parseQemuVersion, qemuArgv, tcgMigrationSafe, vmFiles } from '../../workload/vm.js';
 
 const topo = (f: string) => loadTopologyFile(join(packageRoot, 'topologies', f));
 
@@ -77,11 +77,15 @@ describe('VM command line', () => {
 
   it('source and destination differ only by -incoming; the guest gets its settings on the kernel command line', async () => {
     const w = (await topo('icoin2011-paging.yaml')).workloads[0]!;
-    const files = { qmp: '/l/vm-a/pdc-hv.qmp', serial: '/l/vm-a/pdc-hv.serial.log' };
+    const files = vmFiles('/l/vm-a', 'pdc-hv');
     const src = qemuArgv(w, { accel: 'tcg', tap: 'wt0', files });
     const dst = qemuArgv(w, { accel: 'tcg', tap: 'wt0', files, incoming: 'tcp:192.0.2.12:4444' });
     assert.deepEqual(dst, [...src, '-incoming', 'tcp:192.0.2.12:4444']);
     assert.ok(src.includes(`virtio-net-pci,netdev=n0,mac=${w.mac}`));
+    // The control channel: the socket is the hypervisor's own, the port's name what /init looks for.
+    assert.ok(src.includes('socket,id=ctl,path=/l/vm-a/pdc-hv.ctl.sock,server=on,wait=off'));
+    assert.ok(src.includes('virtserialport,chardev=ctl,name=warplab.ctl'));
+    assert.ok(readFileSync(join(packageRoot, 'agents', 'vm-guest', 'init'), 'utf8').includes('= warplab.ctl'));
     assert.equal(w.mac, defaultMac('172.16.10.2/16'));
     assert.equal(w.mac, '52:54:00:10:0a:02');
     assert.equal(kernelCmdline(w), 'console=ttyS0 loglevel=5 panic=-1 warplab.ip=172.16.10.2/16 warplab.gw=172.16.0.1 warplab.peer=10.3.0.10 warplab.send-port=5001 warplab.echo-port=5000 warplab.reflect-port=5002 warplab.interval-us=10000');

@@ -63,7 +63,7 @@ describe('scenario loader', () => {
     }
   });
 
-  it('reads steps into their kinds, with ids and one-line descriptions', () => {
+  it('reads steps into their kinds, with ids and one-line descriptions; reach and exec take a workload too', () => {
     const s = parseScenario(
       `
 name: forms
@@ -82,6 +82,8 @@ steps:
   - http: {from: U, to: 172.16.10.2, path: /1M, count: 100, rate: 10}
 reset:
   - migrate: {workload: vm-a, to: pdc-hv}
+  - reach: {from: vm-a, to: U, expect: reachable}
+  - exec: {node: vm-a, command: "ip -4 addr"}
 thresholds:
   - max-downtime-ms: 900
   - {max-switching-ms: 100, statistic: median}
@@ -92,7 +94,7 @@ thresholds:
     assert.equal(s.topology.name, 'icoin');
     assert.deepEqual(
       [...s.steps, ...s.reset].map((x) => `${x.id}: ${x.description}`),
-      ['step 1: wait 1500 ms', 'step 2: migrate vm-a → adc-hv', 'step 3: switch R3 172.16.10.2 → pass', 'step 4: cut user -- U:eth0 for 200 ms', 'step 5: exec on U: ip route', 'step 6: reach U → vm-a: reachable', 'step 7: rtt U → vm-a: 50 pings every 100 ms', 'step 8: http U → 172.16.10.2/1M: 100 GETs at 10/s', 'reset 1: migrate vm-a → pdc-hv'],
+      ['step 1: wait 1500 ms', 'step 2: migrate vm-a → adc-hv', 'step 3: switch R3 172.16.10.2 → pass', 'step 4: cut user -- U:eth0 for 200 ms', 'step 5: exec on U: ip route', 'step 6: reach U → vm-a: reachable', 'step 7: rtt U → vm-a: 50 pings every 100 ms', 'step 8: http U → 172.16.10.2/1M: 100 GETs at 10/s', 'reset 1: migrate vm-a → pdc-hv', 'reset 2: reach vm-a → U: reachable', 'reset 3: exec on vm-a: ip -4 addr'],
     );
     assert.deepEqual(s.steps[6]!.args, { from: 'U', to: 'vm-a', count: 50, intervalMs: 100, label: '(i) not migrated', reference: '2.573 ms' });
     assert.deepEqual(s.steps[7]!.args, { from: 'U', to: '172.16.10.2', path: '/1M', count: 100, rate: 10, label: 'U→172.16.10.2' });

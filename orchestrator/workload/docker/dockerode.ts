@@ -38,6 +38,20 @@ export interface CheckpointCreateOptions {
   CheckpointDir?: string;
 }
 
+export interface ExecCreateOptions {
+  Cmd: string[];
+  Env?: string[];
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+}
+
+export interface DockerExec {
+  /** With `hijack`, the connection itself: stdin written to it, stdout and stderr multiplexed back (demuxStream). */
+  start(opts: { hijack: true; stdin: boolean }): Promise<NodeJS.ReadWriteStream>;
+  inspect(): Promise<{ Running: boolean; ExitCode: number | null }>;
+}
+
 export interface DockerContainer {
   readonly id: string;
   inspect(): Promise<ContainerInfo>;
@@ -49,6 +63,7 @@ export interface DockerContainer {
   createCheckpoint(opts: CheckpointCreateOptions): Promise<unknown>;
   listCheckpoint(opts?: object): Promise<{ Name: string }[] | null>;
   deleteCheckpoint(name: string, opts?: object): Promise<unknown>;
+  exec(opts: ExecCreateOptions): Promise<DockerExec>;
 }
 
 export interface DockerImage {
@@ -63,7 +78,10 @@ export interface Dockerode {
   getImage(name: string): DockerImage;
   /** POST /images/create?fromSrc=-: the answer is a progress stream to drain. */
   importImage(file: string, opts: { repo: string; tag: string; changes?: string[] }): Promise<NodeJS.ReadableStream>;
-  modem: { followProgress(stream: NodeJS.ReadableStream, done: (err: Error | null, output: unknown[]) => void): void };
+  modem: {
+    followProgress(stream: NodeJS.ReadableStream, done: (err: Error | null, output: unknown[]) => void): void;
+    demuxStream(stream: NodeJS.ReadableStream, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): void;
+  };
 }
 
 type DockerodeClass = new (opts: { socketPath: string; timeout?: number }) => Dockerode;
