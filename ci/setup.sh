@@ -13,14 +13,17 @@ cd "$(dirname "$0")/.."
 # ethtool: agents/translator/netns-test.sh turns checksum offload off.
 # qemu-system-x86/linux-image-amd64/busybox-static: VM workloads (the guest kernel and its
 # initramfs); docker.io/containerd/runc: container workloads; openvswitch-switch: Mininet's
-# userspace switch; the lib*-dev/protobuf packages build CRIU >= 4.1 (ci/criu.sh).
+# userspace switch; the lib*-dev/protobuf packages build CRIU >= 4.1 (ci/criu.sh); bird2: the
+# routing-update strategy's BGP daemons, which warplab starts in the routers' namespaces only (never
+# the system-wide service).
 PACKAGES=(iproute2 util-linux procps iputils-ping curl nftables iptables tcpdump socat arping
   python3-scapy bridge-utils mininet openvswitch-switch ethtool gcc make libc6-dev
   clang llvm libbpf-dev libelf-dev zlib1g-dev libzstd-dev
   qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio
   docker.io containerd runc
   libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev python3-protobuf
-  libnl-3-dev libnet1-dev libcap-dev libnftables-dev libgnutls28-dev libbsd-dev pkg-config xz-utils)
+  libnl-3-dev libnet1-dev libcap-dev libnftables-dev libgnutls28-dev libbsd-dev pkg-config xz-utils
+  bird2)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "ci/setup.sh installs system packages: run it as root (sudo bash ci/setup.sh)" >&2

@@ -6,6 +6,7 @@ import { DEFAULT_STRATEGY, type Topology } from '../topology/model.js';
 import { schemaIssues } from '../topology/schema.js';
 import { pathString, type YamlPath, type YamlSource } from '../topology/source.js';
 import { NetworkPaging } from './strategies/network-paging.js';
+import { RoutingUpdate } from './strategies/routing-update.js';
 import { ServiceSwitching } from './strategies/service-switching.js';
 import type { AddressStrategy } from './strategy-types.js';
 
@@ -75,3 +76,4 @@ export function checkStrategySettings(t: Topology, raw: Record<string, any> | un
 // The built-ins go through the same door as a user's plugin.
 registerStrategy(new NetworkPaging());
 registerStrategy(new ServiceSwitching());
+registerStrategy(new RoutingUpdate());

@@ -40,7 +40,13 @@ export async function ask(sock: string, lines: string[], timeoutMs = 5000, who =
       if (nl < 0) return;
       clearTimeout(timer);
       c.end();
-      const res = JSON.parse(buf.slice(0, nl)) as Record<string, any>;
+      let res: Record<string, any>;
+      try {
+        res = JSON.parse(buf.slice(0, nl)) as Record<string, any>;
+      } catch {
+        // A throw here would escape the promise and end warplab mid-move.
+        return reject(new TranslatorError(`${who} at ${sock} answered no JSON: ${buf.slice(0, nl)}`));
+      }
       if (res.ok === false) reject(new TranslatorError(`${who}: ${res.error}`));
       else resolve(res);
     });

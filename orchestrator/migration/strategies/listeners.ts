@@ -47,7 +47,8 @@ export async function startListeners(lab: LabHandle, dir: string, prefix: string
         `${base}.sh`,
         [
           'read l && [ "$l" = go ] || exit 0',
-          `if ${[...a.commands.map(sub), 'true'].join(' && ')} >>${base}.log 2>&1; then echo '{"ok":true}'; else echo '{"ok":false,"error":"see ${base}.log"}'; fi`,
+          // Braces: the log takes every command's output, not only the last one's (the answer is the only line on the socket).
+          `if { ${[...a.commands.map(sub), 'true'].join(' && ')}; } >>${base}.log 2>&1; then echo '{"ok":true}'; else echo '{"ok":false,"error":"see ${base}.log"}'; fi`,
           ...(a.after ?? []).map((c) => `${sub(c)} >>${base}.log 2>&1`),
           '',
         ].join('\n'),

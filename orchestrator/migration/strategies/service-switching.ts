@@ -16,8 +16,8 @@ import type { AddressStrategy, Armed, ArmOptions, MovePlan, NetworkChange, NodeR
 import { nftScript, servicePlan, TABLE, type Garp, type NodeUpdate, type ServiceSwitchingData } from './service-switching/plan.js';
 import { checkOverrides, checkSettings, parseSettings, settingsSchema, withOverrides, type ServiceSwitchingSettings } from './service-switching/settings.js';
 import { emptyState, roles, switchStates, type SwitchRole } from './service-switching/state.js';
-import { goAll, startListeners, stopListeners, watchedGo, type NodeAction } from './listeners.js';
-import { madeByOrchestrator, settle, startWatcher, type Watch } from './watcher.js';
+import type { NodeAction } from './listeners.js';
+import { armPrepared } from './prepared-switch.js';
 
 export const garpBinary = join(packageRoot, 'agents', 'build', 'wl-garp');
 const NAME = 'service-switching';
@@ -195,30 +195,6 @@ export class ServiceSwitching implements AddressStrategy<ServiceSwitchingSetting
     const d = p.data;
     const garps = await resolveGarps(lab, d.garps);
     if (d.prime) await lab.shell(d.prime.node).exec(['ip', 'neigh', 'replace', d.address, 'lladdr', d.mac, 'dev', d.prime.iface, 'nud', 'reachable']);
-    const listeners = await startListeners(lab, o.dir, 'ss', actionsOf(d.updates, garps));
-    const stop = () => stopListeners(listeners);
-    // On the announcement the watcher itself says `go`; otherwise it only reports what it saw.
-    const switches = p.trigger === 'announcement' ? watchedGo(listeners, 'apply') : [];
-    let watch: Watch;
-    try {
-      watch = await startWatcher(lab, { hv: p.to, iface: p.port, mac: d.mac, address: d.address, announce: o.announce, dir: o.dir, switches });
-    } catch (e) {
-      stop();
-      throw e;
-    }
-    return {
-      async settled(timeoutMs) {
-        try {
-          if (p.trigger === 'orchestrator') return await madeByOrchestrator(watch, await goAll(listeners, 'apply'), o.events, 'network-changed');
-          return await settle(watch, { switches, timeoutMs, events: o.events, kind: 'network-changed', fallback: () => goAll(listeners, 'apply') });
-        } finally {
-          stop();
-        }
-      },
-      async disarm() {
-        stop();
-        await watch.stop();
-      },
-    };
+    return armPrepared(lab, p, o, { prefix: 'ss', actions: actionsOf(d.updates, garps), mac: d.mac, address: d.address });
   }
 }
