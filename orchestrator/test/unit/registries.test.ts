@@ -57,8 +57,8 @@ describe('registries', () => {
       find: getStrategy,
       names: strategyNames,
       fake,
-      builtins: ['network-paging', 'service-switching'],
-      refused: /strategy "fake" is not supported. Supported strategies are "network-paging", "service-switching"$/,
+      builtins: ['network-paging', 'service-switching', 'l2-overlay'],
+      refused: /strategy "fake" is not supported. Supported strategies are "network-paging", "service-switching", "l2-overlay"$/,
     });
   });
 
