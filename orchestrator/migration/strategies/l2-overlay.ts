@@ -57,7 +57,7 @@ async function applyUpdates(lab: LabHandle, updates: FdbUpdate[]): Promise<Netwo
       const shell = lab.shell(u.node);
       if (u.add.length) await shell.exec(['bridge', '-batch', '-'], { input: u.add.join('\n') + '\n' });
       if (u.del.length) await shell.exec(['bridge', '-force', '-batch', '-'], { input: u.del.join('\n') + '\n', check: false });
-      return { node: u.node, action: 'fdb', detail: `${u.add.length / 2} entr${u.add.length === 2 ? 'y' : 'ies'} toward remote VTEPs, ${u.del.length / 2} removed`, atMs: realtimeNowMs() };
+      return { node: u.node, action: 'fdb', detail: u.detail, atMs: realtimeNowMs() };
     }),
   );
 }
@@ -66,7 +66,7 @@ async function applyUpdates(lab: LabHandle, updates: FdbUpdate[]): Promise<Netwo
 function actionsOf(updates: FdbUpdate[]): NodeAction[] {
   return updates.map((u) => ({
     node: u.node,
-    detail: `FDB: ${[...u.add.filter((l) => l.includes(' self ')), ...u.del.filter((l) => l.endsWith(' self'))].map((l) => l.replace(/^fdb /, '').replace(/ self.*$/, '')).join('; ')}`,
+    detail: u.detail,
     files: { ...(u.add.length ? { add: u.add.join('\n') + '\n' } : {}), ...(u.del.length ? { del: u.del.join('\n') + '\n' } : {}) },
     commands: [...(u.add.length ? ['bridge -batch {files}.add'] : []), ...(u.del.length ? ['{ bridge -force -batch {files}.del || true; }'] : [])],
   }));

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { up, type StartedLab } from '../../lab/lab.js';
+import { attach, up, type StartedLab } from '../../lab/lab.js';
 import { migrateWorkload } from '../../migration/migrate.js';
 import { tunnelOverhead } from '../../migration/strategies/l2-overlay/overhead.js';
 import type { L2OverlaySettings } from '../../migration/strategies/l2-overlay/settings.js';
@@ -142,10 +142,20 @@ for (const substrate of testSubstrates()) describe(`@root l2 overlay (VXLAN betw
     writeFileSync(yaml, readFileSync(file, 'utf8').replace(/^name: l2ov$/m, `name: ${name}`));
     const env = { ...process.env, WARPLAB_STATE_DIR: stateDir, WARPLAB_SUBSTRATE: substrate };
     const child = spawn(process.execPath, [bin, 'up', yaml], { stdio: 'ignore', env });
-    const r1 = () => spawnSync('ip', ['-n', `wl-${name}-R1`, 'link', 'show', 'vxlan100']).status === 0;
-    for (const deadline = Date.now() + 120_000; !r1(); await sleep(100)) assert.ok(Date.now() < deadline, 'R1 got no VXLAN device');
+    // Through the lab's own shell on R1: a Mininet node is no /run/netns namespace.
+    const r1 = async () => {
+      try {
+        return (await attach(name, stateDir).shell('R1').exec(['ip', 'link', 'show', 'vxlan100'], { check: false })).exitCode === 0;
+      } catch {
+        return false; // no state yet
+      }
+    };
+    const exited = new Promise((r) => child.on('exit', r));
+    let made = false;
+    for (const deadline = Date.now() + 120_000; !(made = await r1()) && Date.now() < deadline; await sleep(100));
     child.kill('SIGKILL');
-    await new Promise((r) => child.on('exit', r));
+    await exited;
+    assert.ok(made, 'R1 got no VXLAN device');
     const down = spawnSync(process.execPath, [bin, 'down', name], { encoding: 'utf8', env });
     assert.equal(down.status, 0, down.stderr);
     assert.deepEqual(labNamespaces(name), []);

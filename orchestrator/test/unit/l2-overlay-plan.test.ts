@@ -36,8 +36,8 @@ describe('l2 overlay plan (pure, from the topology)', () => {
     assert.equal(p.trigger, 'announcement');
     assert.deepEqual(p.changes.map((c) => `${c.node} ${c.action} ${c.detail}`), [`R1 fdb ${MAC} → VTEP R2 (10.255.2.1) via vxlan100`, `R2 fdb-remove ${MAC} is local: off vxlan100, the bridge learns it on eth1`]);
     assert.deepEqual(p.data.updates, [
-      { node: 'R1', add: [`fdb replace ${MAC} dev vxlan100 dst 10.255.2.1 self static`, `fdb replace ${MAC} dev vxlan100 master static`], del: [] },
-      { node: 'R2', add: [], del: [`fdb del ${MAC} dev vxlan100 self`, `fdb del ${MAC} dev vxlan100 master`] },
+      { node: 'R1', detail: `${MAC} → VTEP R2 (10.255.2.1) via vxlan100`, add: [`fdb replace ${MAC} dev vxlan100 dst 10.255.2.1 self static`, `fdb replace ${MAC} dev vxlan100 master static`], del: [] },
+      { node: 'R2', detail: `${MAC} is local: off vxlan100, the bridge learns it on eth1`, add: [], del: [`fdb del ${MAC} dev vxlan100 self`, `fdb del ${MAC} dev vxlan100 master`] },
     ]);
     assert.equal(p.data.at, 'R2');
     assert.equal(p.data.exit, 'R2', 'anycast: the VM leaves through the gateway of the DC it is in');
@@ -65,8 +65,8 @@ describe('l2 overlay plan (pure, from the topology)', () => {
   it('placing: the VTEPs elsewhere point at the workload\'s VTEP, its own forgets any tunnel entry', async () => {
     const t = await twoDc();
     assert.deepEqual(placeUpdates(t, overlayOf(t, settings(t)), t.workloads[0]!, 'pdc-hv'), [
-      { node: 'R1', add: [], del: [`fdb del ${MAC} dev vxlan100 self`, `fdb del ${MAC} dev vxlan100 master`] },
-      { node: 'R2', add: [`fdb replace ${MAC} dev vxlan100 dst 10.255.1.1 self static`, `fdb replace ${MAC} dev vxlan100 master static`], del: [] },
+      { node: 'R1', detail: `${MAC} is local`, add: [], del: [`fdb del ${MAC} dev vxlan100 self`, `fdb del ${MAC} dev vxlan100 master`] },
+      { node: 'R2', detail: `${MAC} → VTEP R1`, add: [`fdb replace ${MAC} dev vxlan100 dst 10.255.1.1 self static`, `fdb replace ${MAC} dev vxlan100 master static`], del: [] },
     ]);
   });
 

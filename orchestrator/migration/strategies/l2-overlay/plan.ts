@@ -12,6 +12,8 @@ import { gatewaysOn, overlayOf, type L2OverlaySettings, type Overlay, type Vtep 
 /** One VTEP's part on `go`: `bridge -batch` lines. */
 export interface FdbUpdate {
   node: string;
+  /** What it changes, for the reports. */
+  detail: string;
   /** Entries toward the workload's new VTEP: must succeed. */
   add: string[];
   /** Its entries at the VTEP it arrives at; bridge learning may have moved the bridge's already. */
@@ -58,7 +60,7 @@ const delLines = (dev: string, mac: string) => [`fdb del ${mac} dev ${dev} self`
 export function placeUpdates(t: Topology, o: Overlay, w: WorkloadSpec, hv: string): FdbUpdate[] {
   const at = vtepOf(t, o, hv);
   if (!at) return [];
-  return o.vteps.map((v) => (v === at ? { node: v.node, add: [], del: delLines(o.device, w.mac) } : { node: v.node, add: addLines(o.device, w.mac, at.address), del: [] }));
+  return o.vteps.map((v) => (v === at ? { node: v.node, detail: `${w.mac} is local`, add: [], del: delLines(o.device, w.mac) } : { node: v.node, detail: `${w.mac} → VTEP ${at.node}`, add: addLines(o.device, w.mac, at.address), del: [] }));
 }
 
 /** What each VTEP changes to go from `before` to `after`. */
@@ -69,17 +71,21 @@ export function fdbDiff(o: Overlay, before: FdbState, after: FdbState): { update
   for (const v of o.vteps) {
     const b = before.get(v.node)!;
     const a = after.get(v.node)!;
-    const u: FdbUpdate = { node: v.node, add: [], del: [] };
+    const add: string[] = [];
+    const del: string[] = [];
+    const mine: PlannedChange[] = [];
     for (const [mac, remote] of Object.entries(a)) {
       if (b[mac] === remote) continue;
-      u.add.push(...addLines(o.device, mac, remote));
-      changes.push({ node: v.node, action: 'fdb', detail: `${mac} → VTEP ${nameOf(remote)} (${remote}) via ${o.device}` });
+      add.push(...addLines(o.device, mac, remote));
+      mine.push({ node: v.node, action: 'fdb', detail: `${mac} → VTEP ${nameOf(remote)} (${remote}) via ${o.device}` });
     }
     for (const mac of Object.keys(b).filter((m) => !(m in a))) {
-      u.del.push(...delLines(o.device, mac));
-      changes.push({ node: v.node, action: 'fdb-remove', detail: `${mac} is local: off ${o.device}, the bridge learns it on ${v.port}` });
+      del.push(...delLines(o.device, mac));
+      mine.push({ node: v.node, action: 'fdb-remove', detail: `${mac} is local: off ${o.device}, the bridge learns it on ${v.port}` });
     }
-    if (u.add.length || u.del.length) updates.push(u);
+    if (!mine.length) continue;
+    updates.push({ node: v.node, detail: mine.map((c) => c.detail).join('; '), add, del });
+    changes.push(...mine);
   }
   return { updates, changes };
 }
