@@ -5,6 +5,7 @@ import { Registry } from '../registry.js';
 import { DEFAULT_STRATEGY, type Topology } from '../topology/model.js';
 import { schemaIssues } from '../topology/schema.js';
 import { pathString, type YamlPath, type YamlSource } from '../topology/source.js';
+import { L2Overlay } from './strategies/l2-overlay.js';
 import { NetworkPaging } from './strategies/network-paging.js';
 import { RoutingUpdate } from './strategies/routing-update.js';
 import { ServiceSwitching } from './strategies/service-switching.js';
@@ -77,3 +78,4 @@ export function checkStrategySettings(t: Topology, raw: Record<string, any> | un
 registerStrategy(new NetworkPaging());
 registerStrategy(new ServiceSwitching());
 registerStrategy(new RoutingUpdate());
+registerStrategy(new L2Overlay());

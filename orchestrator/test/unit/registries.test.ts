@@ -57,8 +57,8 @@ describe('registries', () => {
       find: getStrategy,
       names: strategyNames,
       fake,
-      builtins: ['network-paging', 'service-switching', 'routing-update'],
-      refused: /strategy "fake" is not supported. Supported strategies are "network-paging", "service-switching", "routing-update"$/,
+      builtins: ['network-paging', 'service-switching', 'routing-update', 'l2-overlay'],
+      refused: /strategy "fake" is not supported. Supported strategies are "network-paging", "service-switching", "routing-update", "l2-overlay"$/,
     });
   });
 
