@@ -15,8 +15,8 @@ import { vtepScript } from './l2-overlay/devices.js';
 import { startFdbMonitors } from './l2-overlay/learned.js';
 import { overlayPlan, placeUpdates, type FdbUpdate, type L2OverlayData } from './l2-overlay/plan.js';
 import { checkOverrides, checkSettings, overlayOf, parseSettings, settingsSchema, withOverrides, type L2OverlaySettings } from './l2-overlay/settings.js';
-import { goAll, startListeners, stopListeners, watchedGo, type NodeAction } from './listeners.js';
-import { madeByOrchestrator, settle, startWatcher, type Watch } from './watcher.js';
+import type { NodeAction } from './listeners.js';
+import { armPrepared } from './prepared-switch.js';
 
 const NAME = 'l2-overlay';
 
@@ -129,18 +129,12 @@ export class L2Overlay implements AddressStrategy<L2OverlaySettings, L2OverlayDa
 
   async arm(lab: LabHandle, p: MovePlan<L2OverlayData>, o: ArmOptions): Promise<Armed> {
     const d = p.data;
-    const listeners = await startListeners(lab, o.dir, 'l2', actionsOf(d.updates));
     const monitors = d.fdb === 'learn' ? startFdbMonitors(lab, o.dir, d.vteps) : undefined;
-    const stop = () => {
-      stopListeners(listeners);
-      monitors?.stop();
-    };
-    const switches = p.trigger === 'announcement' ? watchedGo(listeners, 'fdb') : [];
-    let watch: Watch;
+    let armed: Armed;
     try {
-      watch = await startWatcher(lab, { hv: p.to, iface: p.port, mac: d.mac, address: d.address, announce: o.announce, dir: o.dir, switches });
+      armed = await armPrepared(lab, p, o, { prefix: 'l2', action: 'fdb', actions: actionsOf(d.updates), mac: d.mac, address: d.address });
     } catch (e) {
-      stop();
+      monitors?.stop();
       throw e;
     }
     // At its new place: on the destination VTEP's LAN port, elsewhere behind the tunnel.
@@ -148,18 +142,18 @@ export class L2Overlay implements AddressStrategy<L2OverlaySettings, L2OverlayDa
     return {
       async settled(timeoutMs) {
         try {
-          const out = p.trigger === 'orchestrator' ? await madeByOrchestrator(watch, await goAll(listeners, 'fdb'), o.events, 'network-changed') : await settle(watch, { switches, timeoutMs, events: o.events, kind: 'network-changed', fallback: () => goAll(listeners, 'fdb') });
+          const out = await armed.settled(timeoutMs);
           if (!monitors) return out;
           const learned = await monitors.learned(d.mac, isNew, LEARN_WAIT_MS);
           for (const c of learned) o.events.add({ atMs: c.atMs, kind: 'network-changed', source: c.node, detail: `learned ${c.detail}` });
           return { ...out, changes: [...out.changes, ...learned] };
         } finally {
-          stop();
+          monitors?.stop();
         }
       },
       async disarm() {
-        stop();
-        await watch.stop();
+        monitors?.stop();
+        await armed.disarm();
       },
     };
   }

@@ -10,6 +10,8 @@ export interface PreparedSwitch {
   /** Names the listeners' files in the workload's folder. */
   prefix: string;
   actions: NodeAction[];
+  /** How the changes are named in the reports (default `apply`). */
+  action?: string;
   /** The workload's MAC (its announcement) and address (its first packet). */
   mac: string;
   address: string;
@@ -19,7 +21,8 @@ export async function armPrepared(lab: LabHandle, p: MovePlan, o: ArmOptions, s:
   const listeners = await startListeners(lab, o.dir, s.prefix, s.actions);
   const stop = () => stopListeners(listeners);
   // On the announcement the watcher itself says `go`; otherwise it only reports what it saw.
-  const switches = p.trigger === 'announcement' ? watchedGo(listeners, 'apply') : [];
+  const action = s.action ?? 'apply';
+  const switches = p.trigger === 'announcement' ? watchedGo(listeners, action) : [];
   let watch: Watch;
   try {
     watch = await startWatcher(lab, { hv: p.to, iface: p.port, mac: s.mac, address: s.address, announce: o.announce, dir: o.dir, switches });
@@ -30,8 +33,8 @@ export async function armPrepared(lab: LabHandle, p: MovePlan, o: ArmOptions, s:
   return {
     async settled(timeoutMs) {
       try {
-        if (p.trigger === 'orchestrator') return await madeByOrchestrator(watch, await goAll(listeners, 'apply'), o.events, 'network-changed');
-        return await settle(watch, { switches, timeoutMs, events: o.events, kind: 'network-changed', fallback: () => goAll(listeners, 'apply') });
+        if (p.trigger === 'orchestrator') return await madeByOrchestrator(watch, await goAll(listeners, action), o.events, 'network-changed');
+        return await settle(watch, { switches, timeoutMs, events: o.events, kind: 'network-changed', fallback: () => goAll(listeners, action) });
       } finally {
         stop();
       }
