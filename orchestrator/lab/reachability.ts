@@ -1,5 +1,6 @@
 // The reachability matrix: pings between every pair of end hosts, beside what the model predicts.
 import { endHosts, ForwardingModel } from '../topology/forwarding.js';
+import { joinedLans } from '../migration/strategy.js';
 import { pool } from '../pool.js';
 import type { LabHandle } from './handle.js';
 
@@ -14,7 +15,7 @@ export interface Reach {
 }
 
 export async function reachability(lab: LabHandle, concurrency = 8): Promise<Reach[]> {
-  const model = new ForwardingModel(lab.topology);
+  const model = new ForwardingModel(lab.topology, joinedLans(lab.topology));
   const hosts = endHosts(lab.topology);
   const pairs = hosts.flatMap((a) => hosts.filter((b) => b.node !== a.node).map((b) => ({ from: a.node, to: b.node, addr: b.addr })));
   const results = await pool(pairs, concurrency, async (p): Promise<Reach> => {

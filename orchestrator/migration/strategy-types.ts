@@ -90,6 +90,8 @@ export interface AddressStrategy<S = unknown, D = unknown> {
   settings(raw: unknown): S;
   /** What the schema cannot say: a plan that cannot work in this topology is an error here, not at `migrate`. */
   check?(t: Topology, s: S, report: SettingsReport): void;
+  /** Groups of lans its extension bridges into one L2 segment, so the forwarding model predicts what the lab does. */
+  joinedLans?(t: Topology, s: S): string[][];
   /** What it runs for the whole lab (tables, proxy ARP…), started before the workloads. */
   readonly extension?: LabExtension;
   /**

@@ -40,6 +40,11 @@ export function strategyFor(t: Topology, name = t.migration?.strategy ?? DEFAULT
   return s;
 }
 
+/** The lans the topology's strategies bridge into one segment at lab time (ForwardingModel's `joined`). */
+export function joinedLans(t: Topology): string[][] {
+  return Object.entries(t.migration?.settings ?? {}).flatMap(([name, s]) => strategies.entries.get(name)?.joinedLans?.(t, s) ?? []);
+}
+
 /**
  * Checks `migration.strategy` and each strategy's settings (`migration.<name>`: its schema
  * fragment, then its own checks against the topology), and stores them with defaults in `t`.

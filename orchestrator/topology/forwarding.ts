@@ -38,8 +38,9 @@ export function translateAddress(pages: PageSpec[], addr: number, fromLan: boole
 
 export class ForwardingModel {
   private readonly segments: Segment[];
-  constructor(private readonly t: Topology) {
-    this.segments = segmentsOf(t);
+  /** `joined`: lans a strategy bridges into one segment for the whole lab (segmentsOf). */
+  constructor(private readonly t: Topology, joined: readonly string[][] = []) {
+    this.segments = segmentsOf(t, joined);
   }
 
   private attachments(n: NodeSpec): { m: Member; seg: Segment }[] {

@@ -17,7 +17,11 @@ export interface Segment {
   members: Member[];
 }
 
-export function segmentsOf(t: Topology): Segment[] {
+/**
+ * The topology's segments. `joined`: groups of lans that are one segment at lab time (a
+ * strategy's L2 overlay bridges them), merged under the group's names joined by `+`.
+ */
+export function segmentsOf(t: Topology, joined: readonly string[][] = []): Segment[] {
   const nodes = new Map(t.nodes.map((n) => [n.name, n]));
   const lans = new Map<string, Segment>();
   const segments: Segment[] = [];
@@ -41,5 +45,12 @@ export function segmentsOf(t: Topology): Segment[] {
     if (lan) lan.members.push(...ends);
     else segments.push({ id: `links[${i}]`, members: ends });
   });
+  for (const group of joined) {
+    const parts = segments.filter((x) => x.lan && group.includes(x.lan.name));
+    if (parts.length < 2) continue;
+    parts[0]!.id = parts.map((x) => x.id).join('+');
+    parts[0]!.members = parts.flatMap((x) => x.members);
+    for (const x of parts.slice(1)) segments.splice(segments.indexOf(x), 1);
+  }
   return segments;
 }

@@ -90,6 +90,11 @@ export class L2Overlay implements AddressStrategy<L2OverlaySettings, L2OverlayDa
     checkOverrides(t, raw, report);
   }
 
+  joinedLans(t: Topology, s: L2OverlaySettings): string[][] {
+    const lans = overlayOf(t, s).vteps.map((v) => v.lan);
+    return lans.length > 1 ? [lans] : [];
+  }
+
   plan(t: Topology, w: WorkloadSpec, from: string, to: string, placement: Placement, overrides?: unknown): MovePlan<L2OverlayData> {
     return overlayPlan(t, withOverrides(settingsIn(t), overrides), w, from, to, placement);
   }

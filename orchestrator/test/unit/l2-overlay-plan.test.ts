@@ -5,7 +5,9 @@ import { parseFdbMonitor } from '../../migration/strategies/l2-overlay/learned.j
 import { overheadOf } from '../../migration/strategies/l2-overlay/overhead.js';
 import { overlayPlan, placeUpdates } from '../../migration/strategies/l2-overlay/plan.js';
 import { overlayOf, withOverrides, type L2OverlaySettings } from '../../migration/strategies/l2-overlay/settings.js';
+import { joinedLans } from '../../migration/strategy.js';
 import { packageRoot } from '../../paths.js';
+import { ForwardingModel } from '../../topology/forwarding.js';
 import { loadTopologyFile } from '../../topology/load.js';
 import { settingsOf, type Topology } from '../../topology/model.js';
 
@@ -26,6 +28,16 @@ describe('l2 overlay plan (pure, from the topology)', () => {
         { node: 'R2', lan: 'ADC', port: 'eth1', address: '10.255.2.1' },
       ],
     });
+  });
+
+  it('the forwarding model sees PDC and ADC as the one segment the overlay makes: the hypervisors meet, U reaches adc-hv through R1', async () => {
+    const t = await twoDc();
+    assert.deepEqual(joinedLans(t), [['PDC', 'ADC']]);
+    const plain = new ForwardingModel(t);
+    assert.equal(plain.ping('pdc-hv', '172.16.0.12').ok, false, 'without the overlay the two LANs are apart');
+    const model = new ForwardingModel(t, joinedLans(t));
+    assert.deepEqual(model.ping('pdc-hv', '172.16.0.12').path, ['pdc-hv', 'adc-hv']);
+    assert.deepEqual(model.ping('U', '172.16.0.12').path, ['U', 'C', 'core', 'R1', 'adc-hv']);
   });
 
   it('static, PDC → ADC: R1 sends the MAC into the tunnel to R2, R2 drops its tunnel entry; no route, no ARP change', async () => {
