@@ -4,25 +4,17 @@
 // migration: largest gap of each stream, the driver's figures, switching time (announcement
 // → first packet on the new path). Prints Markdown; the papers' figures only as references.
 //   sudo npm run bench:migration [-- --repeat 10 --kinds vm,container --parts kinds,compare,gateway-mac]
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { up, type StartedLab } from '../lab/lab.js';
-import { migrateWorkload, type MigrationResult } from '../migration/migrate.js';
-import type { ProbeStream } from '../probe/stream.js';
 import { packageRoot } from '../paths.js';
-import { singleHostClock } from '../probe/clock.js';
 import { summarize } from '../probe/stats.js';
 import type { WindowFigures } from '../probe/analysis.js';
-import { EventLog } from '../probe/timeline.js';
 import { didNotResume } from '../report/format.js';
 import { paperReferences } from '../report/references.js';
-import { analyzeRun, streamInput } from '../report/run.js';
 import { loadTopologyFile, parseTopology } from '../topology/load.js';
 import type { Topology, WorkloadKind } from '../topology/model.js';
-import { startWorkloadStreams } from '../workload/streams.js';
 import { compared, difference, measured, measuredCount, median, num, type Measured } from './compare.js';
+import { gap, interleaved, Series, type Sample } from './series.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,69 +50,6 @@ workloads:
   vm-a: {kind: vm, on: hv1, ipv4: 172.16.10.2/16, gateway: 172.16.0.1, app: {peer: 10.3.0.10}}
 migration: {network: mgmt}
 `;
-
-interface Sample {
-  result: MigrationResult;
-  /** The migration's window in the workload's own stream and in the client's echo stream. */
-  own: WindowFigures | null;
-  echo: WindowFigures | null;
-}
-
-/** A gap is measured only where the stream came back: the silence of one that did not is none. */
-const gap = (w: WindowFigures | null) => (w?.resumed ? w.downtimeMs : null);
-
-/** One lab with its workload's streams running; migrations alternate between two hypervisors. */
-class Series {
-  private readonly stateDir = mkdtempSync(join(tmpdir(), 'warplab-bench-'));
-  private readonly runDir = mkdtempSync(join(tmpdir(), 'warplab-bench-run-'));
-  private readonly events = new EventLog();
-  private readonly results: MigrationResult[] = [];
-  private lab?: StartedLab;
-  private streams: ProbeStream[] = [];
-
-  constructor(
-    private readonly t: Topology,
-    private readonly hvs: [string, string],
-    readonly label: string,
-  ) {}
-
-  async start(): Promise<void> {
-    this.lab = await up(this.t, { stateDir: this.stateDir });
-    const w = this.t.workloads[0]!;
-    this.streams = await startWorkloadStreams(this.lab, w, { dir: this.runDir, echoIntervalMs: w.app.intervalMs, maxDurationS: 3600 });
-    await sleep(1000);
-  }
-
-  async migrate(): Promise<void> {
-    const w = this.t.workloads[0]!;
-    this.results.push(await migrateWorkload(this.lab!, w.name, this.hvs[(this.results.length + 1) % 2]!, { events: this.events }));
-    await sleep(700 + 20 * w.app.intervalMs);
-    process.stderr.write(`\r${this.label}: ${this.results.length}/${repeat}   `);
-  }
-
-  async finish(): Promise<Sample[]> {
-    try {
-      const captures = await Promise.all(this.streams.map((s) => s.stop()));
-      const input = { name: this.label, createdAt: new Date().toISOString(), clock: singleHostClock(), analysis: {}, thresholds: [], trials: [{ label: this.label, events: this.events.events, streams: captures.map((c) => streamInput(c, this.runDir)) }] };
-      const [own, echo] = analyzeRun(input, this.runDir).trials[0]!.streams;
-      return this.results.map((result, i) => ({ result, own: own!.analysis.windows[i] ?? null, echo: echo!.analysis.windows[i] ?? null }));
-    } finally {
-      await this.lab?.down();
-      rmSync(this.stateDir, { recursive: true, force: true });
-      rmSync(this.runDir, { recursive: true, force: true });
-    }
-  }
-}
-
-/** Runs the series' migrations interleaved (A B A B …), so that load on this shared machine hits all alike. */
-async function interleaved(...series: Series[]): Promise<Sample[][]> {
-  for (const s of series) await s.start();
-  for (let i = 0; i < repeat; i++) for (const s of series) await s.migrate();
-  process.stderr.write('\n');
-  const out: Sample[][] = [];
-  for (const s of series) out.push(await s.finish());
-  return out;
-}
 
 /** Mean, σ, min, median, max of what was measured, and how many of the migrations that is. */
 function row(name: string, xs: (number | null)[], ref?: { mean: number; sd: number }): string {
@@ -176,7 +105,7 @@ console.log(`## Live migration on the ICOIN topology, ${repeat} migrations per r
 const paging = (kind: WorkloadKind, interval: number) => `${kind}, ${interval} ms sender, network paging`;
 if (parts.includes('kinds')) {
   for (const kind of kinds) {
-    const [ten, one] = await interleaved(new Series(variant(kind, 10), ['pdc-hv', 'adc-hv'], paging(kind, 10)), new Series(variant(kind, 1), ['pdc-hv', 'adc-hv'], paging(kind, 1)));
+    const [ten, one] = await interleaved(repeat, [new Series(variant(kind, 10), ['pdc-hv', 'adc-hv'], paging(kind, 10)), new Series(variant(kind, 1), ['pdc-hv', 'adc-hv'], paging(kind, 1))]);
     print(paging(kind, 10), ten!);
     print(paging(kind, 1), one!);
   }
@@ -187,7 +116,7 @@ if (kinds.includes('vm') && parts.includes('compare')) {
   const plainTopology = parseTopology(UNTRANSLATED, 'untranslated.yaml');
   const t = { ...plainTopology, workloads: plainTopology.workloads.map((w) => ({ ...w, app: { ...w.app, intervalMs: 1 } })) };
   const plainLabel = 'vm, 1 ms sender, no translator in the path (same routed path, one DC LAN)';
-  const [paged, plain] = await interleaved(new Series(variant('vm', 1), ['pdc-hv', 'adc-hv'], paging('vm', 1)), new Series(t, ['hv1', 'hv2'], plainLabel));
+  const [paged, plain] = await interleaved(repeat, [new Series(variant('vm', 1), ['pdc-hv', 'adc-hv'], paging('vm', 1)), new Series(t, ['hv1', 'hv2'], plainLabel)]);
   const p = print(`${paging('vm', 1)}, interleaved with the next`, paged!);
   const base = print(`${plainLabel}, interleaved with the previous`, plain!);
   console.log(`\nnetwork-visible gap of a VM migration, 1 ms sender, medians of interleaved runs (target: at most +5 ms):`);
@@ -202,7 +131,7 @@ if (kinds.includes('vm') && parts.includes('gateway-mac')) {
   const other = { ...t, name: 'bench-gw-mac', nodes: t.nodes.map((n) => (n.name === 'R2' ? { ...n, interfaces: n.interfaces.map((i) => (i.name === 'eth1' ? { ...i, mac: '02:00:ac:10:00:02' } : i)) } : n)) };
   const s = new Series(other, ['pdc-hv', 'adc-hv'], 'vm, 10 ms sender, gateway MAC differs at ADC');
   await s.start();
-  await s.migrate();
+  await s.migrate(1);
   await sleep(GATEWAY_MAC_WAIT_MS);
   const [one] = await s.finish();
   console.log(`\n### gateway MAC differs between the DCs (one migration PDC → ADC, watched for ${GATEWAY_MAC_WAIT_MS / 1000} s)\n`);

@@ -51,7 +51,8 @@ function timelineSpec(runName: string, t: TrialResult): TopLevelSpec {
   };
 }
 
-async function renderSvg(spec: TopLevelSpec): Promise<string> {
+/** A vega-lite spec as SVG, headless. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

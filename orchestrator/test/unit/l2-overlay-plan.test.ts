@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { vtepScript } from '../../migration/strategies/l2-overlay/devices.js';
 import { parseFdbMonitor } from '../../migration/strategies/l2-overlay/learned.js';
-import { overheadOf } from '../../migration/strategies/l2-overlay/overhead.js';
+import { overheadOf } from '../../probe/wire-overhead.js';
 import { overlayPlan, placeUpdates } from '../../migration/strategies/l2-overlay/plan.js';
 import { overlayOf, withOverrides, type L2OverlaySettings } from '../../migration/strategies/l2-overlay/settings.js';
 import { joinedLans } from '../../migration/strategy.js';
@@ -126,6 +126,10 @@ describe('l2 overlay plan (pure, from the topology)', () => {
     const tunnelled = eth(ip([10, 255, 1, 1], [10, 255, 2, 1], Buffer.concat([Buffer.alloc(8), probe]), [50000, 4789]));
     const other = eth(ip([10, 3, 0, 10], [10, 3, 0, 1], Buffer.alloc(10), [1, 2]));
     const frames = [probe, tunnelled, other].map((data) => ({ len: data.length, data }));
-    assert.deepEqual(overheadOf(frames, '172.16.10.2'), { tunnelled: 1, plain: 1, wireBytes: probe.length + 50, innerBytes: probe.length, overheadBytes: 50, plainBytes: probe.length });
+    const counted = { tunnelled: 1, plain: 1, wireBytes: probe.length + 50, innerBytes: probe.length, overheadBytes: 50, plainBytes: probe.length };
+    assert.deepEqual(overheadOf(frames, { address: '172.16.10.2' }), counted);
+    // Translated on the wire: the workload's frames by their UDP port.
+    assert.deepEqual(overheadOf(frames, { ports: [7] }), counted);
+    assert.deepEqual(overheadOf(frames, { ports: [9] }).tunnelled + overheadOf(frames, { ports: [9] }).plain, 0);
   });
 });

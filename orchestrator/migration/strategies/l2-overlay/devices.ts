@@ -1,11 +1,10 @@
 // What each VTEP gets when the lab comes up: a VXLAN device on its LAN's bridge, the other
 // VTEPs for flooding, and (anycast) every workload's neighbour entry. Pure text, run by the
 // lab extension; all of it lives in the VTEP's namespace and goes with it at `down`.
+import { VXLAN_PORT } from '../../../probe/wire-overhead.js';
 import { contains, parseAddr, parseCidr } from '../../../topology/ipv4.js';
 import type { Topology } from '../../../topology/model.js';
 import type { L2OverlaySettings, Overlay, Vtep } from './settings.js';
-
-export const VXLAN_PORT = 4789;
 
 /** `sh -ec` lines, after the LAN port became bridge `bridge` (workload/port.ts). */
 export function vtepScript(t: Topology, o: Overlay, s: L2OverlaySettings, v: Vtep, bridge: string, mark: string): string {
