@@ -78,12 +78,16 @@ export class Series {
 }
 
 /**
- * Starts the series, then runs `repeat` moves of each, interleaved; `between(s, i)` runs after
- * move i of series s (a measurement at the new place). Every series is finished, even on a throw.
+ * Starts the series, then runs `repeat` moves of each, interleaved; `between(s, i)` runs once
+ * before the first move (i = -1) and after move i of series s (a measurement at the new place).
+ * Every series is finished, even on a throw.
  */
 export async function interleaved(repeat: number, series: Series[], between?: (s: Series, i: number) => Promise<void>): Promise<Sample[][]> {
   try {
-    for (const s of series) await s.start();
+    for (const s of series) {
+      await s.start();
+      await between?.(s, -1);
+    }
     for (let i = 0; i < repeat; i++) {
       for (const s of series) {
         await s.migrate(repeat);

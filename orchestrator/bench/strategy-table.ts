@@ -2,7 +2,7 @@
 // A figure with missing samples says how many were measured; a move whose stream never came
 // back counts as "did not resume", never as a gap.
 import type { TopLevelSpec } from 'vega-lite';
-import { stateDelta, type KernelState } from '../lab/kernel-state.js';
+import { stateDelta, stateText, type KernelState } from '../lab/kernel-state.js';
 import { summarize } from '../probe/stats.js';
 import type { Overhead } from '../probe/wire-overhead.js';
 import { strategyReferences } from '../report/references.js';
@@ -15,6 +15,8 @@ export interface Place {
   /** Routers on the way out, from IP Record Route; null when the route was not recorded. */
   routers: number | null;
   state: KernelState;
+  /** Only the entries that name the VM (its address or MAC). */
+  vm: KernelState;
 }
 
 export interface Extras {
@@ -59,13 +61,14 @@ function pathText(e: Extras): string {
 
 export function markdownTable(rows: Row[], repeat: number): string {
   const lines = [
-    `| strategy | sender | n | largest gap, VM → client (median) | did not resume | switching (announcement → first packet on the new path) | resume → first packet from the VM | migration (call → network switched) | bytes added per packet on the destination's WAN link | RTT client → VM, home → away; routers on the way | state the move added in the routers' kernels | paper, reference only |`,
+    `| strategy | sender | n | largest gap, VM → client (median) | did not resume | switching (announcement → first packet on the new path) | resume → first packet from the VM | migration (call → network switched) | bytes added per packet on the destination's WAN link | RTT client → VM, home → away; routers on the way | routers' kernel entries naming the VM, home → away (all state the move added) | paper, reference only |`,
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     const f = rowFigures(r);
     const gone = notResumed(r.samples);
-    const state = r.extras.home && r.extras.away ? stateDelta(r.extras.home.state, r.extras.away.state) : '–';
+    const { home, away } = r.extras;
+    const state = home && away ? `${stateText(home.vm)} → ${stateText(away.vm)} (${stateDelta(home.state, away.state)})` : '–';
     lines.push(`| ${r.strategy} | ${r.intervalMs} ms | ${r.samples.length} of ${repeat} | ${median(f.own)} | ${gone ? `**${gone}**` : '0'} | ${median(f.switching)} | ${median(f.resume)} | ${median(f.migration)} | ${overheadText(r.extras.overhead)} | ${pathText(r.extras)} | ${state} | *${strategyReferences[r.strategy] ?? '–'}* |`);
   }
   return lines.join('\n');

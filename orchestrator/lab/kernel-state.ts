@@ -1,7 +1,7 @@
 // The control-plane state a node holds, counted from its kernel (not from warplab's own
 // plans): IPv4 routes in every table, nftables rules and map/set elements, proxy-ARP
-// entries, bridge FDB entries; and a translator agent's loaded pages. What a strategy adds
-// for a moved workload is the difference of two counts.
+// entries, bridge FDB entries; and a translator agent's loaded pages. Counted in all, or only
+// the entries that name one workload (its address or MAC): the state a strategy keeps per VM.
 import type { LabHandle } from './handle.js';
 import type { Shell } from '../shell/shell.js';
 import { isRouter } from '../topology/model.js';
@@ -21,20 +21,35 @@ export interface KernelState {
 
 export const STATE_KINDS = ['pages', 'nft', 'proxyArp', 'routes', 'fdb'] as const satisfies readonly (keyof KernelState)[];
 
+/** A workload as its entries name it; without one, every entry counts. */
+export interface Subject {
+  address: string;
+  mac: string;
+}
+
+const STATE_NAMES: Record<keyof KernelState, string> = { pages: 'translator pages', nft: 'nft rules/elements', proxyArp: 'proxy-ARP entries', routes: 'routes', fdb: 'FDB entries' };
+
 const json = (s: string): any[] => (s.trim() ? JSON.parse(s) : []);
 
-export function countRoutes(ipJson: string): number {
-  return json(ipJson).filter((r) => r.type !== 'local' && r.type !== 'broadcast' && r.table !== 'local').length;
+/** `text` names `address` as a whole address (172.16.10.2 is not in 172.16.10.20). */
+export function names(text: string, address: string): boolean {
+  return new RegExp(`(^|[^0-9.])${address.replaceAll('.', '\\.')}(?![0-9]|\\.[0-9])`).test(text);
 }
 
-export function countNft(nftJson: string): number {
+export function countRoutes(ipJson: string, about?: Subject): number {
+  return json(ipJson).filter((r) => r.type !== 'local' && r.type !== 'broadcast' && r.table !== 'local' && (!about || names(String(r.dst), about.address))).length;
+}
+
+export function countNft(nftJson: string, about?: Subject): number {
   const items: any[] = nftJson.trim() ? (JSON.parse(nftJson).nftables ?? []) : [];
-  return items.reduce((n, x) => n + (x.rule ? 1 : 0) + (x.map?.elem?.length ?? 0) + (x.set?.elem?.length ?? 0), 0);
+  const counts = (x: unknown) => !about || names(JSON.stringify(x), about.address);
+  const elems = (e?: unknown[]) => (e ?? []).filter(counts).length;
+  return items.reduce((n, x) => n + (x.rule && counts(x.rule) ? 1 : 0) + elems(x.map?.elem) + elems(x.set?.elem), 0);
 }
 
-export function countFdb(bridgeJson: string): number {
+export function countFdb(bridgeJson: string, about?: Subject): number {
   // A multicast MAC (low bit of the first octet) is a device's own subscription, not forwarding state.
-  return json(bridgeJson).filter((e) => !(parseInt(String(e.mac).slice(0, 2), 16) & 1) || e.dst).length;
+  return json(bridgeJson).filter((e) => (!(parseInt(String(e.mac).slice(0, 2), 16) & 1) || e.dst) && (!about || String(e.mac).toLowerCase() === about.mac.toLowerCase())).length;
 }
 
 async function out(shell: Shell, argv: string[]): Promise<string> {
@@ -42,7 +57,7 @@ async function out(shell: Shell, argv: string[]): Promise<string> {
   return r.exitCode === 0 ? r.stdout : '';
 }
 
-export async function kernelState(lab: LabHandle, node: string): Promise<KernelState> {
+export async function kernelState(lab: LabHandle, node: string, about?: Subject): Promise<KernelState> {
   const shell = lab.shell(node);
   const [routes, nft, proxy, fdb] = await Promise.all([
     out(shell, ['ip', '-4', '-j', 'route', 'show', 'table', 'all']),
@@ -51,14 +66,15 @@ export async function kernelState(lab: LabHandle, node: string): Promise<KernelS
     out(shell, ['bridge', '-j', 'fdb', 'show']),
   ]);
   const hasTranslator = lab.topology.nodes.find((n) => n.name === node)?.translator;
-  const pages = hasTranslator ? (await translatorStatus(lab, node)).rules.length : 0;
-  return { routes: countRoutes(routes), nft: countNft(nft), proxyArp: json(proxy).length, fdb: countFdb(fdb), pages };
+  const pages = hasTranslator ? (await translatorStatus(lab, node)).rules.filter((r) => !about || names(r, about.address)).length : 0;
+  const proxyArp = json(proxy).filter((e) => !about || e.dst === about.address).length;
+  return { routes: countRoutes(routes, about), nft: countNft(nft, about), proxyArp, fdb: countFdb(fdb, about), pages };
 }
 
-/** Every router's state, summed: what the network as a whole holds. */
-export async function routersState(lab: LabHandle): Promise<KernelState> {
+/** Every router's state (or what names `about`), summed: what the network as a whole holds. */
+export async function routersState(lab: LabHandle, about?: Subject): Promise<KernelState> {
   const routers = lab.topology.nodes.filter((n) => isRouter(n.kind)).map((n) => n.name);
-  const states = await Promise.all(routers.map((r) => kernelState(lab, r)));
+  const states = await Promise.all(routers.map((r) => kernelState(lab, r, about)));
   const sum = { routes: 0, nft: 0, proxyArp: 0, fdb: 0, pages: 0 };
   for (const s of states) for (const k of STATE_KINDS) sum[k] += s[k];
   return sum;
@@ -66,7 +82,12 @@ export async function routersState(lab: LabHandle): Promise<KernelState> {
 
 /** `+2 routes, +1 nft` — what `after` holds beyond `before`, kind by kind ('none' when equal). */
 export function stateDelta(before: KernelState, after: KernelState): string {
-  const names: Record<keyof KernelState, string> = { pages: 'translator pages', nft: 'nft rules/elements', proxyArp: 'proxy-ARP entries', routes: 'routes', fdb: 'FDB entries' };
-  const parts = STATE_KINDS.flatMap((k) => (after[k] === before[k] ? [] : [`${after[k] > before[k] ? '+' : ''}${after[k] - before[k]} ${names[k]}`]));
+  const parts = STATE_KINDS.flatMap((k) => (after[k] === before[k] ? [] : [`${after[k] > before[k] ? '+' : ''}${after[k] - before[k]} ${STATE_NAMES[k]}`]));
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+/** `2 routes, 4 nft rules/elements` — what a state holds ('none' when empty). */
+export function stateText(s: KernelState): string {
+  const parts = STATE_KINDS.flatMap((k) => (s[k] ? [`${s[k]} ${STATE_NAMES[k]}`] : []));
   return parts.length ? parts.join(', ') : 'none';
 }

@@ -1,0 +1,48 @@
+// The strategy comparison end to end: the four strategies' labs up at once, the same VM moved
+// there and back with each, interleaved, and one table in which every figure was measured.
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { COMPARISON_TOPOLOGIES, compareStrategies, writeComparison } from '../../bench/strategy-comparison.js';
+import { packageRoot } from '../../paths.js';
+import { loadTopologyFile } from '../../topology/load.js';
+import { removeDir, requireRoot, requireWorkloads, tempStateDir, testName } from '../helpers.js';
+
+const strategies = Object.keys(COMPARISON_TOPOLOGIES);
+
+describe('@root strategy comparison (bench:strategies, two moves each)', function () {
+  this.timeout(900_000);
+  let out: string;
+  before(async function () {
+    requireRoot(this);
+    for (const f of Object.values(COMPARISON_TOPOLOGIES)) await requireWorkloads(this, await loadTopologyFile(join(packageRoot, 'topologies', f)));
+    out = tempStateDir();
+  });
+  after(() => out && removeDir(out));
+
+  it('every strategy moves the VM away and back with both streams resuming, and the table holds what was measured', async () => {
+    const rows = await compareStrategies({ repeat: 2, intervals: [10], strategies, rename: testName });
+    const md = await writeComparison(rows, 2, out);
+    console.log(md.replace(/^/gm, '      '));
+    assert.deepEqual(rows.map((r) => r.strategy), strategies);
+    for (const r of rows) {
+      const what = `${r.strategy}: `;
+      assert.equal(r.samples.length, 2, what + 'two moves');
+      for (const s of r.samples) {
+        assert.ok(s.own?.resumed && s.echo?.resumed, what + 'both streams resumed after every move');
+        assert.equal(typeof s.result.switching.switchingMs, 'number', what + 'switching measured');
+      }
+      const { home, away, overhead } = r.extras;
+      assert.ok(home && away && overhead, what + 'path, state and wire measured');
+      assert.ok(home.rttMs! > 0 && away.rttMs! > 0, what + 'RTTs measured both places');
+      assert.ok(overhead.tunnelled + overhead.plain > 0, what + `the VM's frames seen on ${overhead.node}:${overhead.iface}`);
+      // Only the overlay tunnels; its header is VXLAN's 50 bytes, as captured.
+      if (r.strategy === 'l2-overlay') assert.equal(overhead.overheadBytes, 50, what + 'VXLAN header on the wire');
+      else assert.equal(overhead.tunnelled, 0, what + 'nothing tunnelled');
+    }
+    const table = readFileSync(join(out, 'strategies.md'), 'utf8');
+    for (const s of strategies) assert.match(table, new RegExp(`^\\| ${s} \\| 10 ms \\| 2 of 2 \\|`, 'm'));
+    assert.match(readFileSync(join(out, 'strategies.svg'), 'utf8'), /^<svg/);
+    assert.equal(JSON.parse(readFileSync(join(out, 'strategies.json'), 'utf8')).rows.length, strategies.length);
+  });
+});
