@@ -35,6 +35,7 @@ describe('@root strategy comparison (bench:strategies, two moves each)', functio
       const { home, away, overhead } = r.extras;
       assert.ok(home && away && overhead, what + 'path, state and wire measured');
       assert.ok(home.rttMs! > 0 && away.rttMs! > 0, what + 'RTTs measured both places');
+      assert.ok(Object.values(away.vm).some((n) => n > 0), what + `the routers' kernels hold an entry naming the VM away: ${JSON.stringify(away.vm)}`);
       assert.ok(overhead.tunnelled + overhead.plain > 0, what + `the VM's frames seen on ${overhead.node}:${overhead.iface}`);
       // Only the overlay tunnels; its header is VXLAN's 50 bytes, as captured.
       if (r.strategy === 'l2-overlay') assert.equal(overhead.overheadBytes, 50, what + 'VXLAN header on the wire');
