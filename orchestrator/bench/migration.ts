@@ -15,15 +15,13 @@ import { loadTopologyFile, parseTopology } from '../topology/load.js';
 import type { Topology, WorkloadKind } from '../topology/model.js';
 import { compared, difference, measured, measuredCount, median, num, type Measured } from './compare.js';
 import { gap, interleaved, Series, type Sample } from './series.js';
+import { benchArgs } from './args.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-}
-const repeat = Number(arg('repeat', '10'));
-const kinds = arg('kinds', 'vm,container').split(',') as WorkloadKind[];
+const args = benchArgs({ repeat: '10', kinds: 'vm,container', parts: 'kinds,compare,gateway-mac' });
+const repeat = Number(args.repeat);
+const kinds = args.kinds.split(',') as WorkloadKind[];
 /** What to run: rows per kind and interval, the untranslated comparison, the gateway-MAC case. */
-const parts = arg('parts', 'kinds,compare,gateway-mac').split(',');
+const parts = args.parts.split(',');
 const GATEWAY_MAC_WAIT_MS = 60_000;
 
 /**

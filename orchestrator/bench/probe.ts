@@ -14,13 +14,11 @@ import { summarize } from '../probe/stats.js';
 import { analyzeRun, type TrialInput } from '../report/run.js';
 import { parseTopology } from '../topology/load.js';
 import { cutEdges, cutTrial, linkCutTopology, prepareCut } from './link-cut.js';
+import { benchArgs } from './args.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-}
-const trialCount = Number(arg('trials', '20'));
-const cutMs = Number(arg('cut-ms', '200'));
+const args = benchArgs({ trials: '20', 'cut-ms': '200' });
+const trialCount = Number(args.trials);
+const cutMs = Number(args['cut-ms']);
 
 const stateDir = mkdtempSync(join(tmpdir(), 'warplab-bench-'));
 const runDir = join(stateDir, 'run');

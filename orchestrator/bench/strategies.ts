@@ -2,18 +2,15 @@
 //   sudo npm run bench:strategies [-- --repeat 10 --intervals 10,1 --strategies network-paging,l2-overlay --out DIR]
 import { join, resolve } from 'node:path';
 import { COMPARISON_TOPOLOGIES, compareStrategies, writeComparison } from './strategy-comparison.js';
+import { benchArgs } from './args.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-}
-
-const repeat = Number(arg('repeat', '10'));
-const outDir = resolve(arg('out', 'bench-strategies'));
+const args = benchArgs({ repeat: '10', intervals: '10,1', strategies: Object.keys(COMPARISON_TOPOLOGIES).join(','), out: 'bench-strategies' });
+const repeat = Number(args.repeat);
+const outDir = resolve(args.out);
 const rows = await compareStrategies({
   repeat,
-  intervals: arg('intervals', '10,1').split(',').map(Number),
-  strategies: arg('strategies', Object.keys(COMPARISON_TOPOLOGIES).join(',')).split(','),
+  intervals: args.intervals.split(',').map(Number),
+  strategies: args.strategies.split(','),
 });
 console.log(await writeComparison(rows, repeat, outDir));
 console.log(`written: ${['strategies.md', 'strategies.json', 'strategies.svg'].map((f) => join(outDir, f)).join(', ')}`);

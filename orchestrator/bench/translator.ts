@@ -13,20 +13,17 @@ import type { BackgroundProcess } from '../shell/shell.js';
 import { ask, socketPath } from '../translator/agent.js';
 import type { Backend } from '../topology/model.js';
 import { parseTopology } from '../topology/load.js';
+import { benchArgs } from './args.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-}
-
-const UDP_S = Number(arg('seconds', '2')); // one UDP run; TCP runs take 3/4 of it
+const args = benchArgs({ seconds: '2', switches: '100', 'nft-budget': '45', only: '' });
+const UDP_S = Number(args.seconds); // one UDP run; TCP runs take 3/4 of it
 const TCP_S = Math.max(1, Math.round(UDP_S * 0.75));
-const SWITCHES = Number(arg('switches', '100'));
+const SWITCHES = Number(args.switches);
 const SWITCH_BUDGET_MS = 25_000; // per configuration: slow backends do fewer switches…
 const MIN_SWITCHES = 3; // …but at least these, when they fit in
 const MIN_SWITCHES_BUDGET_MS = 40_000;
-const NFT_BUDGET_S = Number(arg('nft-budget', '45')); // bound on one apply of a big set
-const only = arg('only', '').split(',').filter(Boolean);
+const NFT_BUDGET_S = Number(args['nft-budget']); // bound on one apply of a big set
+const only = args.only.split(',').filter(Boolean);
 
 const BLAST = join(packageRoot, 'agents', 'build', 'udp-blast');
 const SEND_CPU = '0'; // sender (and so the whole forwarding path, in its softirq) on CPU 0

@@ -14,16 +14,13 @@ import { loadTopologyFile, parseTopology } from '../topology/load.js';
 import type { Topology } from '../topology/model.js';
 import { chainTopologyYaml } from './chain.js';
 import { plainMininet } from './mininet-plain.js';
+import { benchArgs } from './args.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-}
-
-const repeat = Number(arg('repeat', '3'));
-const chains = arg('chains', '10,50,100,200').split(',').filter(Boolean).map(Number);
-const commands = Number(arg('commands', '200'));
-const mininet = new MininetSubstrate({ switch: arg('switch', process.env.WARPLAB_MININET_SWITCH ?? 'lxbr') });
+const args = benchArgs({ repeat: '3', chains: '10,50,100,200', commands: '200', switch: process.env.WARPLAB_MININET_SWITCH ?? 'lxbr' });
+const repeat = Number(args.repeat);
+const chains = args.chains.split(',').filter(Boolean).map(Number);
+const commands = Number(args.commands);
+const mininet = new MininetSubstrate({ switch: args.switch });
 registerSubstrate('mininet-bench', () => mininet);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
