@@ -16,9 +16,10 @@ import { summarize } from '../probe/stats.js';
 import { wireOverhead } from '../probe/wire-overhead.js';
 import { renderSvg } from '../report/svg.js';
 import { loadTopologyFile } from '../topology/load.js';
-import { isRouter, type Topology } from '../topology/model.js';
+import { isRouter, type Topology, type WorkloadKind } from '../topology/model.js';
 import { segmentsOf } from '../topology/segments.js';
 import { APP_PORTS } from '../workload/app.js';
+import { workloadsMissing } from '../workload/start.js';
 import { peerNode } from '../workload/streams.js';
 import { interleaved, Series } from './series.js';
 import { chartSpec, markdownTable, type Extras, type Place, type Row } from './strategy-table.js';
@@ -63,41 +64,59 @@ export interface ComparisonOptions {
   repeat: number;
   intervals: number[];
   strategies: string[];
+  /** Workload kinds to move (default: a VM); a kind this machine cannot run is skipped, saying why. */
+  kinds?: WorkloadKind[];
   /** The labs' names (e.g. the tests' tagged ones), so parallel runs do not meet. */
   rename?: (name: string) => string;
 }
 
-export async function compareStrategies(o: ComparisonOptions): Promise<Row[]> {
+export interface Comparison {
+  rows: Row[];
+  /** Kinds left out, each with the reason. */
+  skipped: string[];
+}
+
+export async function compareStrategies(o: ComparisonOptions): Promise<Comparison> {
   if (!(o.repeat >= 2)) throw new Error('repeat: at least 2 (there and back)');
   for (const s of o.strategies) {
     getStrategy(s);
     if (!COMPARISON_TOPOLOGIES[s]) throw new Error(`no comparison lab for strategy ${s} (have: ${Object.keys(COMPARISON_TOPOLOGIES).join(', ')})`);
   }
   const base = Object.fromEntries(await Promise.all(o.strategies.map(async (s) => [s, await loadTopologyFile(join(packageRoot, 'topologies', COMPARISON_TOPOLOGIES[s]!))] as const)));
+  const variant = (t: Topology, kind: WorkloadKind, intervalMs: number): Topology => {
+    const name = `cmp${kind === 'vm' ? 'v' : 'c'}${intervalMs}-${t.name}`;
+    return { ...t, name: o.rename?.(name) ?? name, workloads: t.workloads.map((w) => ({ ...w, kind, app: { ...w.app, intervalMs } })) };
+  };
   const rows: Row[] = [];
-  for (const intervalMs of o.intervals) {
-    const extras = new Map<Series, Extras>();
-    const series = o.strategies.map((s) => {
-      const t = base[s]!;
-      const name = `cmp-${t.name}-${intervalMs}`;
-      const variant: Topology = { ...t, name: o.rename?.(name) ?? name, workloads: t.workloads.map((w) => ({ ...w, app: { ...w.app, intervalMs } })) };
-      const x = new Series(variant, HVS, `${s}, ${intervalMs} ms sender`);
-      extras.set(x, {});
-      return x;
-    });
-    const results = await interleaved(o.repeat, series, (s, i) => measurePlace(s, i, extras.get(s)!));
-    series.forEach((s, k) => rows.push({ strategy: o.strategies[k]!, intervalMs, topology: COMPARISON_TOPOLOGIES[o.strategies[k]!]!, samples: results[k]!, extras: extras.get(s)! }));
+  const skipped: string[] = [];
+  for (const kind of o.kinds ?? ['vm']) {
+    const missing = [...new Set((await Promise.all(o.strategies.map((s) => workloadsMissing(variant(base[s]!, kind, 10))))).flat())];
+    if (missing.length) {
+      skipped.push(`${kind}: ${missing.join('; ')}`);
+      continue;
+    }
+    for (const intervalMs of o.intervals) {
+      const extras = new Map<Series, Extras>();
+      const series = o.strategies.map((s) => {
+        const x = new Series(variant(base[s]!, kind, intervalMs), HVS, `${s}, ${kind}, ${intervalMs} ms sender`);
+        extras.set(x, {});
+        return x;
+      });
+      const results = await interleaved(o.repeat, series, (s, i) => measurePlace(s, i, extras.get(s)!));
+      series.forEach((s, k) => rows.push({ strategy: o.strategies[k]!, kind, intervalMs, topology: COMPARISON_TOPOLOGIES[o.strategies[k]!]!, samples: results[k]!, extras: extras.get(s)! }));
+    }
   }
-  return rows;
+  return { rows, skipped };
 }
 
 /** The table as Markdown (also printed), the rows as JSON, the chart as SVG; returns the Markdown. */
-export async function writeComparison(rows: Row[], repeat: number, outDir: string): Promise<string> {
-  const md = `## Address strategies side by side: ${repeat} moves each (PDC ⇄ ADC alternately), series interleaved\n\n${markdownTable(rows, repeat)}\n`;
+export async function writeComparison({ rows, skipped }: Comparison, repeat: number, outDir: string): Promise<string> {
+  const left = skipped.map((x) => `\nnot measured: ${x}\n`).join('');
+  const md = `## Address strategies side by side: ${repeat} moves each (PDC ⇄ ADC alternately), series interleaved\n\n${markdownTable(rows, repeat)}\n${left}`;
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'strategies.md'), md);
   const json = rows.map((r) => ({ ...r, samples: r.samples.map((x) => ({ own: x.own, echo: x.echo, switchingMs: x.result.switching.switchingMs, elapsedMs: x.result.elapsedMs, figures: x.result.figures, changes: x.result.switching.changes })) }));
-  writeFileSync(join(outDir, 'strategies.json'), JSON.stringify({ repeat, rows: json }, null, 2));
+  writeFileSync(join(outDir, 'strategies.json'), JSON.stringify({ repeat, skipped, rows: json }, null, 2));
   writeFileSync(join(outDir, 'strategies.svg'), await renderSvg(chartSpec(rows)));
   return md;
 }

@@ -5,6 +5,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { stateDelta, stateText, type KernelState } from '../lab/kernel-state.js';
 import { summarize } from '../probe/stats.js';
 import type { Overhead } from '../probe/wire-overhead.js';
+import type { WorkloadKind } from '../topology/model.js';
 import { strategyReferences } from '../report/references.js';
 import { measured, median, num } from './compare.js';
 import { gap, type Sample } from './series.js';
@@ -15,7 +16,7 @@ export interface Place {
   /** Routers on the way out, from IP Record Route; null when the route was not recorded. */
   routers: number | null;
   state: KernelState;
-  /** Only the entries that name the VM (its address or MAC). */
+  /** Only the entries that name the workload (its address or MAC). */
   vm: KernelState;
 }
 
@@ -27,6 +28,7 @@ export interface Extras {
 
 export interface Row {
   strategy: string;
+  kind: WorkloadKind;
   intervalMs: number;
   topology: string;
   samples: Sample[];
@@ -46,7 +48,7 @@ function rowFigures(r: Row) {
 function overheadText(o?: Overhead): string {
   if (!o) return '–';
   const frames = o.tunnelled + o.plain;
-  if (!frames) return `no frame of the VM's seen on ${o.node}:${o.iface}`;
+  if (!frames) return `no frame of the workload's seen on ${o.node}:${o.iface}`;
   const perPacket = (o.overheadBytes * o.tunnelled) / frames;
   return `${num(perPacket)} B (${o.tunnelled} of ${frames} frames tunnelled${o.tunnelled ? `, +${o.overheadBytes} B each` : ''})`;
 }
@@ -61,7 +63,7 @@ function pathText(e: Extras): string {
 
 export function markdownTable(rows: Row[], repeat: number): string {
   const lines = [
-    `| strategy | sender | n | largest gap, VM → client (median) | did not resume | switching (announcement → first packet on the new path) | resume → first packet from the VM | migration (call → network switched) | bytes added per packet on the destination's WAN link | RTT client → VM, home → away; routers on the way | routers' kernel entries naming the VM, home → away (all state the move added) | paper, reference only |`,
+    `| strategy | workload, sender | n | largest gap, workload → client (median) | did not resume | switching (announcement → first packet on the new path) | resume → first packet from the workload | migration (call → network switched) | bytes added per packet on the destination's WAN link | RTT client → workload, home → away; routers on the way | routers' kernel entries naming the workload, home → away (all state the move added) | paper, reference only |`,
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
@@ -69,7 +71,7 @@ export function markdownTable(rows: Row[], repeat: number): string {
     const gone = notResumed(r.samples);
     const { home, away } = r.extras;
     const state = home && away ? `${stateText(home.vm)} → ${stateText(away.vm)} (${stateDelta(home.state, away.state)})` : '–';
-    lines.push(`| ${r.strategy} | ${r.intervalMs} ms | ${r.samples.length} of ${repeat} | ${median(f.own)} | ${gone ? `**${gone}**` : '0'} | ${median(f.switching)} | ${median(f.resume)} | ${median(f.migration)} | ${overheadText(r.extras.overhead)} | ${pathText(r.extras)} | ${state} | *${strategyReferences[r.strategy] ?? '–'}* |`);
+    lines.push(`| ${r.strategy} | ${r.kind}, ${r.intervalMs} ms | ${r.samples.length} of ${repeat} | ${median(f.own)} | ${gone ? `**${gone}**` : '0'} | ${median(f.switching)} | ${median(f.resume)} | ${median(f.migration)} | ${overheadText(r.extras.overhead)} | ${pathText(r.extras)} | ${state} | *${strategyReferences[r.strategy] ?? '–'}* |`);
   }
   return lines.join('\n');
 }
@@ -78,15 +80,12 @@ export function chartSpec(rows: Row[]): TopLevelSpec {
   const values = rows.flatMap((r) => {
     const f = rowFigures(r);
     const at = (m: ReturnType<typeof measured>) => summarize(m.values)?.median ?? null;
-    return [
-      { strategy: r.strategy, sender: `${r.intervalMs} ms sender`, metric: 'largest gap', ms: at(f.own) },
-      { strategy: r.strategy, sender: `${r.intervalMs} ms sender`, metric: 'switching', ms: at(f.switching) },
-      { strategy: r.strategy, sender: `${r.intervalMs} ms sender`, metric: 'resume → first packet', ms: at(f.resume) },
-    ].filter((v) => v.ms !== null);
+    const metrics = { 'largest gap': f.own, switching: f.switching, 'resume → first packet': f.resume };
+    return Object.entries(metrics).map(([metric, m]) => ({ strategy: r.strategy, sender: `${r.kind}, ${r.intervalMs} ms sender`, metric, ms: at(m) })).filter((v) => v.ms !== null);
   });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Address strategies compared: medians per move (ms)', subtitle: 'the same VM and probe on labs of one shape; missing bars: not measured' },
+    title: { text: 'Address strategies compared: medians per move (ms)', subtitle: 'the same workload and probe on labs of one shape; missing bars: not measured' },
     background: 'white',
     data: { values },
     facet: { column: { field: 'sender', type: 'nominal', title: null }, row: { field: 'metric', type: 'nominal', title: null } },

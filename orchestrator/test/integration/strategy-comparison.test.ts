@@ -21,8 +21,9 @@ describe('@root strategy comparison (bench:strategies, two moves each)', functio
   after(() => out && removeDir(out));
 
   it('every strategy moves the VM away and back with both streams resuming, and the table holds what was measured', async () => {
-    const rows = await compareStrategies({ repeat: 2, intervals: [10], strategies, rename: testName });
-    const md = await writeComparison(rows, 2, out);
+    const comparison = await compareStrategies({ repeat: 2, intervals: [10], strategies, rename: testName });
+    const md = await writeComparison(comparison, 2, out);
+    const { rows } = comparison;
     console.log(md.replace(/^/gm, '      '));
     assert.deepEqual(rows.map((r) => r.strategy), strategies);
     for (const r of rows) {
@@ -42,7 +43,7 @@ describe('@root strategy comparison (bench:strategies, two moves each)', functio
       else assert.equal(overhead.tunnelled, 0, what + 'nothing tunnelled');
     }
     const table = readFileSync(join(out, 'strategies.md'), 'utf8');
-    for (const s of strategies) assert.match(table, new RegExp(`^\\| ${s} \\| 10 ms \\| 2 of 2 \\|`, 'm'));
+    for (const s of strategies) assert.match(table, new RegExp(`^\\| ${s} \\| vm, 10 ms \\| 2 of 2 \\|`, 'm'));
     assert.match(readFileSync(join(out, 'strategies.svg'), 'utf8'), /^<svg/);
     assert.equal(JSON.parse(readFileSync(join(out, 'strategies.json'), 'utf8')).rows.length, strategies.length);
   });

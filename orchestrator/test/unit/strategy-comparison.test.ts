@@ -45,11 +45,12 @@ describe('strategy comparison', () => {
 
   it('a stream that did not resume is counted and measures no gap; missing samples say so', () => {
     const rows: Row[] = [
-      { strategy: 'network-paging', intervalMs: 10, topology: 'x.yaml', samples: [sample(true, 100, 4), sample(true, 120, 5)], extras: { home: { rttMs: 0.2, routers: 3, state: state({}), vm: state({ routes: 0, fdb: 0 }) }, away: { rttMs: 0.3, routers: 4, state: state({ pages: 1 }), vm: state({ routes: 0, fdb: 0, pages: 1 }) } } },
-      { strategy: 'routing-update', intervalMs: 10, topology: 'y.yaml', samples: [sample(true, 150, 15), sample(false, 30000, null)], extras: {} },
+      { strategy: 'network-paging', kind: 'vm', intervalMs: 10, topology: 'x.yaml', samples: [sample(true, 100, 4), sample(true, 120, 5)], extras: { home: { rttMs: 0.2, routers: 3, state: state({}), vm: state({ routes: 0, fdb: 0 }) }, away: { rttMs: 0.3, routers: 4, state: state({ pages: 1 }), vm: state({ routes: 0, fdb: 0, pages: 1 }) } } },
+      { strategy: 'routing-update', kind: 'container', intervalMs: 10, topology: 'y.yaml', samples: [sample(true, 150, 15), sample(false, 30000, null)], extras: {} },
     ];
     const lines = markdownTable(rows, 2).split('\n');
     const paging = lines.find((l) => l.startsWith('| network-paging'))!.split(' | ');
+    assert.equal(paging[1], 'vm, 10 ms');
     assert.equal(paging[3], '110.0 ms');
     assert.equal(paging[4], '0');
     assert.match(paging[9]!, /0\.20 → 0\.30 ms \(×1\.50\); 3 → 4 routers/);
