@@ -7,6 +7,7 @@ import type { LabExtension } from '../lab/extension.js';
 import { driverFor } from '../migration/driver.js';
 import { driverContext } from '../migration/migrate.js';
 import { strategyFor } from '../migration/strategy.js';
+import { pool } from '../pool.js';
 import { EventLog } from '../probe/timeline.js';
 import type { Topology } from '../topology/model.js';
 import { reapEngine } from './docker/index.js';
@@ -17,6 +18,8 @@ export async function workloadsMissing(t: Topology): Promise<string[]> {
   return (await Promise.all(kinds.map((k) => driverFor(k).missing(t.workloads.filter((w) => w.kind === k))))).flat();
 }
 
+const STARTING_AT_ONCE = 8;
+
 export const workloadsExtension: LabExtension = {
   name: 'workloads',
   wanted: (t, o) => o.workloads && t.workloads.length > 0,
@@ -26,14 +29,16 @@ export const workloadsExtension: LabExtension = {
     let done = 0;
     ctx.onProgress?.({ stage: 'workloads', done, total: ws.length });
     const strategy = strategyFor(lab.topology);
-    await Promise.all(
-      ws.map(async (w) => {
-        const dc = driverContext(lab, w, { events: new EventLog(), ...(ctx.signal ? { signal: ctx.signal } : {}) });
-        lab.recordWorkload(w.name, await driverFor(w.kind).start(dc, w.on));
-        await strategy.place(lab, w, w.on);
-        ctx.onProgress?.({ stage: 'workloads', done: ++done, total: ws.length });
-      }),
-    );
+    // A few at a time: each place() talks to the routers' agents, and a translator agent serves
+    // 64 control clients at once (a lab with 100 placeholders exceeded it).
+    const started = await pool(ws, STARTING_AT_ONCE, async (w) => {
+      const dc = driverContext(lab, w, { events: new EventLog(), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      lab.recordWorkload(w.name, await driverFor(w.kind).start(dc, w.on));
+      await strategy.place(lab, w, w.on);
+      ctx.onProgress?.({ stage: 'workloads', done: ++done, total: ws.length });
+    });
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   },
   async stop(labPath) {
     // A lab's Docker engine (container workloads) stops its containers, shims and mounts in order.
