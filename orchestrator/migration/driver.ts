@@ -4,6 +4,7 @@ import { Registry } from '../registry.js';
 import type { WorkloadKind } from '../topology/model.js';
 import { CriuDriver } from './criu/driver.js';
 import type { MigrationDriver } from './driver-types.js';
+import { PlaceholderDriver } from './placeholder/driver.js';
 import { QemuDriver } from './qemu/driver.js';
 
 const drivers = new Registry<() => MigrationDriver>('workload kind', 'workload kinds', (m) => new MigrationError(m));
@@ -23,3 +24,4 @@ export function driverFor(kind: WorkloadKind): MigrationDriver {
 // The built-ins go through the same door as a user's plugin.
 registerMigrationDriver('vm', () => new QemuDriver());
 registerMigrationDriver('container', () => new CriuDriver());
+registerMigrationDriver('placeholder', () => new PlaceholderDriver());

@@ -69,6 +69,7 @@ export function driverContext(lab: LabHandle, w: WorkloadSpec, o: Pick<MigrateOp
 /** What a move needs before anything starts: the workload, where it runs, a real destination. */
 export function checkMove(lab: LabHandle, name: string, to: string): { w: WorkloadSpec; from: WorkloadRecord } {
   const w = workloadSpec(lab, name);
+  if (w.kind === 'placeholder') throw new LabError(`${name} is a placeholder: nothing runs in it to migrate (its network state is placed by the strategy)`);
   const from = lab.workload(name);
   if (!from) throw new LabError(`${name} is not running in lab ${lab.name} (was it started with the lab?)`);
   const dest = nodeByName(lab.topology, to);

@@ -88,7 +88,7 @@ export interface LinkSpec {
   labels: Record<string, string>;
 }
 
-export const WORKLOAD_KINDS = ['vm', 'container'] as const;
+export const WORKLOAD_KINDS = ['vm', 'container', 'placeholder'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 export interface VmSettings {

@@ -64,7 +64,7 @@ export function checkWorkloads(t: Topology, raw: Raw, report: Report): void {
     if (!hv || hv.kind !== 'hypervisor') {
       report([...at, 'on'], hv ? `${w.on} is a ${hv.kind}; workloads run on hypervisor nodes` : `unknown node "${w.on}"`, hypervisors.length ? `hypervisors: ${hypervisors.map((h) => h.name).join(', ')}` : 'add a node of kind: hypervisor');
     }
-    if (w.kind === 'container' && raw.workloads[w.name].vm) report([...at, 'vm'], 'vm settings apply to kind: vm only', 'remove the vm block or set kind: vm');
+    if (w.kind !== 'vm' && raw.workloads[w.name].vm) report([...at, 'vm'], 'vm settings apply to kind: vm only', 'remove the vm block or set kind: vm');
     if (w.app.peer && addressField(w.app.peer, [...at, 'app', 'peer'], report) !== undefined && !addresses.has(w.app.peer)) {
       report([...at, 'app', 'peer'], `no node has the address ${w.app.peer}`, 'the workload streams to a node of this lab');
     }

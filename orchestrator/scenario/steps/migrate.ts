@@ -28,6 +28,7 @@ export const migrateStep: StepKind<MigrateArgs> = {
     const hvs = t.nodes.filter((n) => n.kind === 'hypervisor').map((n) => n.name);
     const w = t.workloads.find((x) => x.name === a.workload);
     if (!w) ctx.report(['workload'], `unknown workload "${a.workload}"`, t.workloads.length ? `workloads: ${few(t.workloads.map((x) => x.name))}` : `topology ${t.name} declares no workloads`);
+    else if (w.kind === 'placeholder') ctx.report(['workload'], `${w.name} is a placeholder: nothing runs in it to migrate`, `movable: ${few(t.workloads.filter((x) => x.kind !== 'placeholder').map((x) => x.name))}`);
     const dest = nodeByName(t, a.to);
     if (dest?.kind !== 'hypervisor') ctx.report(['to'], dest ? `${a.to} is ${/^[aeiou]/.test(dest.kind) ? 'an' : 'a'} ${dest.kind}; workloads move between hypervisors` : `unknown node "${a.to}"`, hvs.length ? `hypervisors: ${few(hvs)}` : 'the topology has no hypervisor');
     let strategy: AddressStrategy | undefined;

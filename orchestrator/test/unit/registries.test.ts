@@ -45,8 +45,8 @@ describe('registries', () => {
       find: (k) => driverFor(k as WorkloadKind),
       names: driverKinds,
       fake,
-      builtins: ['vm', 'container'],
-      refused: /workload kind "fake" is not supported. Supported workload kinds are "vm", "container"$/,
+      builtins: ['vm', 'container', 'placeholder'],
+      refused: /workload kind "fake" is not supported. Supported workload kinds are "vm", "container", "placeholder"$/,
     });
   });
 
