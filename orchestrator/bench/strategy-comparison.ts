@@ -22,7 +22,7 @@ import { APP_PORTS } from '../workload/app.js';
 import { workloadsMissing } from '../workload/start.js';
 import { peerNode } from '../workload/streams.js';
 import { interleaved, Series } from './series.js';
-import { chartSpec, markdownTable, type Extras, type Place, type Row } from './strategy-table.js';
+import { chartSpec, markdownTable, scalingTable, type Extras, type Place, type Row, type ScaleRow } from './strategy-table.js';
 
 /** Each strategy's lab: the same two-DC shape, addresses and VM; what differs is what the strategy needs. */
 export const COMPARISON_TOPOLOGIES: Record<string, string> = {
@@ -31,14 +31,14 @@ export const COMPARISON_TOPOLOGIES: Record<string, string> = {
   'routing-update': 'routing-update-two-dc.yaml',
   'l2-overlay': 'l2-overlay-two-dc.yaml',
 };
-const HVS: [string, string] = ['pdc-hv', 'adc-hv'];
+export const HVS: [string, string] = ['pdc-hv', 'adc-hv'];
 
 async function place(s: Series): Promise<Place> {
   const client = peerNode(s.lab, s.workload);
   const address = s.workload.ipv4.split('/')[0]!;
   const r = await s.lab.shell(client).exec(['ping', '-n', '-R', '-c', '40', '-i', '0.05', '-W', '1', address], { check: false, env: { LC_ALL: 'C' } });
   const p = parsePing(r.stdout);
-  const [state, vm] = await Promise.all([routersState(s.lab), routersState(s.lab, { address, mac: s.workload.mac })]);
+  const [state, vm] = await Promise.all([routersState(s.lab), routersState(s.lab, { addresses: [address], macs: [s.workload.mac] })]);
   return { rttMs: summarize(p.rttMs)?.median ?? null, routers: splitRoute(p.routes[0] ?? []).routers, state, vm };
 }
 
@@ -74,6 +74,8 @@ export interface Comparison {
   rows: Row[];
   /** Kinds left out, each with the reason. */
   skipped: string[];
+  /** The scaling axis (strategy-scaling.ts), when it ran. */
+  scaling?: ScaleRow[];
 }
 
 export async function compareStrategies(o: ComparisonOptions): Promise<Comparison> {
@@ -110,13 +112,16 @@ export async function compareStrategies(o: ComparisonOptions): Promise<Compariso
 }
 
 /** The table as Markdown (also printed), the rows as JSON, the chart as SVG; returns the Markdown. */
-export async function writeComparison({ rows, skipped }: Comparison, repeat: number, outDir: string): Promise<string> {
+export async function writeComparison({ rows, skipped, scaling }: Comparison, repeat: number, outDir: string): Promise<string> {
   const left = skipped.map((x) => `\nnot measured: ${x}\n`).join('');
-  const md = `## Address strategies side by side: ${repeat} moves each (PDC ⇄ ADC alternately), series interleaved\n\n${markdownTable(rows, repeat)}\n${left}`;
+  const scaled = scaling?.length ? `\n## Scaling: placeholders moved to ADC by the strategy, then the VM there and back\n\n${scalingTable(scaling)}\n` : '';
+  const side = rows.length ? `## Address strategies side by side: ${repeat} moves each (PDC ⇄ ADC alternately), series interleaved\n\n${markdownTable(rows, repeat)}\n` : '';
+  const md = `${side}${left}${scaled}`;
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'strategies.md'), md);
   const json = rows.map((r) => ({ ...r, samples: r.samples.map((x) => ({ own: x.own, echo: x.echo, switchingMs: x.result.switching.switchingMs, elapsedMs: x.result.elapsedMs, figures: x.result.figures, changes: x.result.switching.changes })) }));
-  writeFileSync(join(outDir, 'strategies.json'), JSON.stringify({ repeat, skipped, rows: json }, null, 2));
+  const scalingJson = scaling?.map((r) => ({ ...r, samples: r.samples.map((x) => ({ own: x.own, echo: x.echo, switchingMs: x.result.switching.switchingMs })) }));
+  writeFileSync(join(outDir, 'strategies.json'), JSON.stringify({ repeat, skipped, rows: json, scaling: scalingJson }, null, 2));
   writeFileSync(join(outDir, 'strategies.svg'), await renderSvg(chartSpec(rows)));
   return md;
 }

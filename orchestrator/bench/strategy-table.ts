@@ -35,6 +35,20 @@ export interface Row {
   extras: Extras;
 }
 
+export interface ScaleRow {
+  strategy: string;
+  /** Workloads moved to ADC when counted: the VM and the placeholders. */
+  moved: number;
+  /** How long the strategy's `place` took per placeholder (ms). */
+  placeMs: number[];
+  /** Entries naming any moved workload, divided by `moved`. */
+  perWorkload?: KernelState;
+  /** All the routers hold then. */
+  all?: KernelState;
+  /** The VM's moves there and back with the placeholders away. */
+  samples: Sample[];
+}
+
 const notResumed = (samples: Sample[]) => samples.filter((x) => !x.own?.resumed || !x.echo?.resumed).length;
 
 function rowFigures(r: Row) {
@@ -72,6 +86,21 @@ export function markdownTable(rows: Row[], repeat: number): string {
     const { home, away } = r.extras;
     const state = home && away ? `${stateText(home.vm)} → ${stateText(away.vm)} (${stateDelta(home.state, away.state)})` : '–';
     lines.push(`| ${r.strategy} | ${r.kind}, ${r.intervalMs} ms | ${r.samples.length} of ${repeat} | ${median(f.own)} | ${gone ? `**${gone}**` : '0'} | ${median(f.switching)} | ${median(f.resume)} | ${median(f.migration)} | ${overheadText(r.extras.overhead)} | ${pathText(r.extras)} | ${state} | *${strategyReferences[r.strategy] ?? '–'}* |`);
+  }
+  return lines.join('\n');
+}
+
+/** The scaling axis: per count of moved workloads, what the routers hold and how the VM's switch fares. */
+export function scalingTable(rows: ScaleRow[]): string {
+  const lines = [
+    '| strategy | moved workloads | routers\' kernel entries naming them, per workload | all state in the routers | `place` of one placeholder (median) | switching, the VM there and back (median) | largest gap, VM → client (median) | did not resume |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const switching = measured(r.samples.map((x) => x.result.switching.switchingMs));
+    const own = measured(r.samples.map((x) => gap(x.own)));
+    const state = (k?: KernelState) => (k ? stateText(k) : '–');
+    lines.push(`| ${r.strategy} | ${r.moved} | ${state(r.perWorkload)} | ${state(r.all)} | ${r.placeMs.length ? median(measured(r.placeMs)) : '–'} | ${median(switching)} | ${median(own)} | ${notResumed(r.samples)} |`);
   }
   return lines.join('\n');
 }

@@ -21,35 +21,47 @@ export interface KernelState {
 
 export const STATE_KINDS = ['pages', 'nft', 'proxyArp', 'routes', 'fdb'] as const satisfies readonly (keyof KernelState)[];
 
-/** A workload as its entries name it; without one, every entry counts. */
+/** Workloads as entries name them (any of the addresses or MACs); without it, every entry counts. */
 export interface Subject {
-  address: string;
-  mac: string;
+  addresses: string[];
+  macs: string[];
 }
 
 const STATE_NAMES: Record<keyof KernelState, string> = { pages: 'translator pages', nft: 'nft rules/elements', proxyArp: 'proxy-ARP entries', routes: 'routes', fdb: 'FDB entries' };
 
 const json = (s: string): any[] => (s.trim() ? JSON.parse(s) : []);
 
-/** `text` names `address` as a whole address (172.16.10.2 is not in 172.16.10.20). */
-export function names(text: string, address: string): boolean {
-  return new RegExp(`(^|[^0-9.])${address.replaceAll('.', '\\.')}(?![0-9]|\\.[0-9])`).test(text);
+/** Matches text that names one of `addresses` as a whole address (172.16.10.2 is not in 172.16.10.20). */
+function addressPattern(addresses: string[]): RegExp {
+  return new RegExp(`(^|[^0-9.])(${addresses.map((a) => a.replaceAll('.', '\\.')).join('|')})(?![0-9]|\\.[0-9])`);
 }
 
+export function names(text: string, addresses: string[]): boolean {
+  return addressPattern(addresses).test(text);
+}
+
+/** Whether an entry's text counts: every one without a subject, else those naming it. */
+const counter = (about?: Subject) => {
+  const re = about && addressPattern(about.addresses);
+  return (text: string) => !re || re.test(text);
+};
+
 export function countRoutes(ipJson: string, about?: Subject): number {
-  return json(ipJson).filter((r) => r.type !== 'local' && r.type !== 'broadcast' && r.table !== 'local' && (!about || names(String(r.dst), about.address))).length;
+  const counts = counter(about);
+  return json(ipJson).filter((r) => r.type !== 'local' && r.type !== 'broadcast' && r.table !== 'local' && counts(String(r.dst))).length;
 }
 
 export function countNft(nftJson: string, about?: Subject): number {
   const items: any[] = nftJson.trim() ? (JSON.parse(nftJson).nftables ?? []) : [];
-  const counts = (x: unknown) => !about || names(JSON.stringify(x), about.address);
+  const named = counter(about);
+  const counts = (x: unknown) => named(JSON.stringify(x));
   const elems = (e?: unknown[]) => (e ?? []).filter(counts).length;
   return items.reduce((n, x) => n + (x.rule && counts(x.rule) ? 1 : 0) + elems(x.map?.elem) + elems(x.set?.elem), 0);
 }
 
 export function countFdb(bridgeJson: string, about?: Subject): number {
   // A multicast MAC (low bit of the first octet) is a device's own subscription, not forwarding state.
-  return json(bridgeJson).filter((e) => (!(parseInt(String(e.mac).slice(0, 2), 16) & 1) || e.dst) && (!about || String(e.mac).toLowerCase() === about.mac.toLowerCase())).length;
+  return json(bridgeJson).filter((e) => (!(parseInt(String(e.mac).slice(0, 2), 16) & 1) || e.dst) && (!about || about.macs.some((m) => m.toLowerCase() === String(e.mac).toLowerCase()))).length;
 }
 
 async function out(shell: Shell, argv: string[]): Promise<string> {
@@ -66,8 +78,8 @@ export async function kernelState(lab: LabHandle, node: string, about?: Subject)
     out(shell, ['bridge', '-j', 'fdb', 'show']),
   ]);
   const hasTranslator = lab.topology.nodes.find((n) => n.name === node)?.translator;
-  const pages = hasTranslator ? (await translatorStatus(lab, node)).rules.filter((r) => !about || names(r, about.address)).length : 0;
-  const proxyArp = json(proxy).filter((e) => !about || e.dst === about.address).length;
+  const pages = hasTranslator ? (await translatorStatus(lab, node)).rules.filter(counter(about)).length : 0;
+  const proxyArp = json(proxy).filter((e) => !about || about.addresses.includes(e.dst)).length;
   return { routes: countRoutes(routes, about), nft: countNft(nft, about), proxyArp, fdb: countFdb(fdb, about), pages };
 }
 
@@ -88,6 +100,6 @@ export function stateDelta(before: KernelState, after: KernelState): string {
 
 /** `2 routes, 4 nft rules/elements` — what a state holds ('none' when empty). */
 export function stateText(s: KernelState): string {
-  const parts = STATE_KINDS.flatMap((k) => (s[k] ? [`${s[k]} ${STATE_NAMES[k]}`] : []));
+  const parts = STATE_KINDS.flatMap((k) => (s[k] ? [`${Number(s[k].toFixed(2))} ${STATE_NAMES[k]}`] : []));
   return parts.length ? parts.join(', ') : 'none';
 }

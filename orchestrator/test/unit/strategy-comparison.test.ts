@@ -23,7 +23,7 @@ describe('strategy comparison', () => {
     assert.equal(countNft(nft), 5);
     const fdb = JSON.stringify([{ mac: '33:33:00:00:00:01', flags: ['self'], state: 'permanent' }, { mac: '01:00:5e:00:00:01' }, { mac: '52:54:00:10:0a:02', ifname: 'vxlan100', dst: '10.255.2.1' }, { mac: '00:00:00:00:00:00', dst: '10.255.2.1' }, { mac: '02:00:ac:10:00:01', state: 'permanent' }]);
     assert.equal(countFdb(fdb), 3);
-    const vm = { address: '172.16.10.2', mac: '52:54:00:10:0A:02' };
+    const vm = { addresses: ['172.16.10.2'], macs: ['52:54:00:10:0A:02'] };
     assert.equal(countRoutes(JSON.stringify([{ dst: '172.16.10.2' }, { dst: '172.16.10.20' }, { dst: '172.16.0.0/16' }]), vm), 1);
     const nat = JSON.stringify({ nftables: [{ map: { elem: [['172.16.10.2', '172.17.10.2'], ['172.16.10.22', '172.17.10.22']] } }, { rule: { expr: [{ match: { right: '172.16.10.2' } }] } }, { rule: { expr: [] } }] });
     assert.equal(countNft(nat, vm), 2);
@@ -31,11 +31,12 @@ describe('strategy comparison', () => {
   });
 
   it('an address is named whole, not as the start of another', () => {
-    assert.ok(names('page 172.16.10.2/32 -> 10.0.0.1', '172.16.10.2'));
-    assert.ok(names('"172.16.10.2"', '172.16.10.2'));
-    assert.ok(!names('172.16.10.20', '172.16.10.2'));
-    assert.ok(!names('172.16.10.2.5', '172.16.10.2'));
-    assert.ok(!names('1172.16.10.2', '172.16.10.2'));
+    assert.ok(names('page 172.16.10.2/32 -> 10.0.0.1', ['172.16.10.2']));
+    assert.ok(names('"172.16.10.2"', ['172.16.10.2']));
+    assert.ok(!names('172.16.10.20', ['172.16.10.2']));
+    assert.ok(!names('172.16.10.2.5', ['172.16.10.2']));
+    assert.ok(!names('1172.16.10.2', ['172.16.10.2']));
+    assert.ok(names('172.16.100.11', ['172.16.10.2', '172.16.100.11']), 'any of several');
   });
 
   it('the state a move added, kind by kind', () => {
