@@ -1,11 +1,12 @@
-// Benchmark: the four address strategies side by side. The same VM moves PDC ⇄ ADC on labs of
-// one shape (ICOIN's two DCs, a WAN core, a client site) with each strategy, the series of all
-// strategies interleaved so that machine noise hits them alike, at the papers' 10 ms and at
-// 1 ms. Per move: largest gap (or "did not resume"), switching time, resume → first packet,
-// migration time. Per strategy, measured before the first move and after it: RTT and routers on the
-// client ↔ VM path (the stretch), the bytes each packet carries on the destination's WAN link
-// (captured), and the control-plane state the routers' kernels hold. Prints one Markdown table
-// and writes it with JSON and an SVG chart; the papers' figures only as labelled references.
+// Benchmark: the four address strategies side by side. The same VM (or container) moves
+// PDC ⇄ ADC on labs of one shape (ICOIN's two DCs, a WAN core, a client site) with each
+// strategy, the series of all strategies interleaved so that machine noise hits them alike, at
+// the papers' 10 ms and at 1 ms. Per move: largest gap (or "did not resume"), switching time,
+// resume → first packet, migration time. Per strategy, before the first move and after it:
+// RTT and routers on the client ↔ workload path (the stretch), the bytes each packet carries on
+// the destination's WAN link (captured), and the control-plane state the routers' kernels
+// hold. Prints one Markdown table and writes it with JSON and an SVG chart; the papers'
+// figures only as labelled references.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { routersState } from '../lab/kernel-state.js';
@@ -92,6 +93,7 @@ export async function compareStrategies(o: ComparisonOptions): Promise<Compariso
   const rows: Row[] = [];
   const skipped: string[] = [];
   for (const kind of o.kinds ?? ['vm']) {
+    if (kind === 'placeholder') throw new Error('kinds: a placeholder runs nothing to move (the scaling axis places them)');
     const missing = [...new Set((await Promise.all(o.strategies.map((s) => workloadsMissing(variant(base[s]!, kind, 10))))).flat())];
     if (missing.length) {
       skipped.push(`${kind}: ${missing.join('; ')}`);
