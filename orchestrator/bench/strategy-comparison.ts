@@ -39,7 +39,7 @@ async function place(s: Series): Promise<Place> {
   const address = s.workload.ipv4.split('/')[0]!;
   const r = await s.lab.shell(client).exec(['ping', '-n', '-R', '-c', '40', '-i', '0.05', '-W', '1', address], { check: false, env: { LC_ALL: 'C' } });
   const p = parsePing(r.stdout);
-  const [state, vm] = await Promise.all([routersState(s.lab), routersState(s.lab, { addresses: [address], macs: [s.workload.mac] })]);
+  const { all: state, named: vm } = await routersState(s.lab, { addresses: [address], macs: [s.workload.mac] });
   return { rttMs: summarize(p.rttMs)?.median ?? null, routers: splitRoute(p.routes[0] ?? []).routers, state, vm };
 }
 

@@ -64,7 +64,7 @@ async function placeAll(s: Series, row: ScaleRow): Promise<void> {
 async function count(s: Series, row: ScaleRow): Promise<void> {
   const ws = s.lab.topology.workloads;
   const about = { addresses: ws.map((w) => w.ipv4.split('/')[0]!), macs: ws.map((w) => w.mac) };
-  const [named, all] = await Promise.all([routersState(s.lab, about), routersState(s.lab)]);
+  const { named, all } = await routersState(s.lab, about);
   row.perWorkload = Object.fromEntries(STATE_KINDS.map((k) => [k, named[k] / ws.length])) as unknown as KernelState;
   row.all = all;
 }

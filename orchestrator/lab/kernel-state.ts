@@ -69,27 +69,44 @@ async function out(shell: Shell, argv: string[]): Promise<string> {
   return r.exitCode === 0 ? r.stdout : '';
 }
 
-export async function kernelState(lab: LabHandle, node: string, about?: Subject): Promise<KernelState> {
+/** One node's state as its tools print it, read once and counted as often as needed. */
+interface NodeReadout {
+  routes: string;
+  nft: string;
+  proxy: string;
+  fdb: string;
+  pages: string[];
+}
+
+async function readNode(lab: LabHandle, node: string): Promise<NodeReadout> {
   const shell = lab.shell(node);
-  const [routes, nft, proxy, fdb] = await Promise.all([
+  const hasTranslator = lab.topology.nodes.find((n) => n.name === node)?.translator;
+  const [routes, nft, proxy, fdb, pages] = await Promise.all([
     out(shell, ['ip', '-4', '-j', 'route', 'show', 'table', 'all']),
     out(shell, ['nft', '-j', 'list', 'ruleset']),
     out(shell, ['ip', '-4', '-j', 'neigh', 'show', 'proxy']),
     out(shell, ['bridge', '-j', 'fdb', 'show']),
+    hasTranslator ? translatorStatus(lab, node).then((x) => x.rules) : Promise.resolve([]),
   ]);
-  const hasTranslator = lab.topology.nodes.find((n) => n.name === node)?.translator;
-  const pages = hasTranslator ? (await translatorStatus(lab, node)).rules.filter(counter(about)).length : 0;
-  const proxyArp = json(proxy).filter((e) => !about || about.addresses.includes(e.dst)).length;
-  return { routes: countRoutes(routes, about), nft: countNft(nft, about), proxyArp, fdb: countFdb(fdb, about), pages };
+  return { routes, nft, proxy, fdb, pages };
 }
 
-/** Every router's state (or what names `about`), summed: what the network as a whole holds. */
-export async function routersState(lab: LabHandle, about?: Subject): Promise<KernelState> {
+function countReadout(r: NodeReadout, about?: Subject): KernelState {
+  const proxyArp = json(r.proxy).filter((e) => !about || about.addresses.includes(e.dst)).length;
+  return { routes: countRoutes(r.routes, about), nft: countNft(r.nft, about), proxyArp, fdb: countFdb(r.fdb, about), pages: r.pages.filter(counter(about)).length };
+}
+
+const sum = (states: KernelState[]): KernelState => {
+  const total = { routes: 0, nft: 0, proxyArp: 0, fdb: 0, pages: 0 };
+  for (const s of states) for (const k of STATE_KINDS) total[k] += s[k];
+  return total;
+};
+
+/** Every router's state summed (what the network as a whole holds), and the part that names `about`; each router read once. */
+export async function routersState(lab: LabHandle, about: Subject): Promise<{ all: KernelState; named: KernelState }> {
   const routers = lab.topology.nodes.filter((n) => isRouter(n.kind)).map((n) => n.name);
-  const states = await Promise.all(routers.map((r) => kernelState(lab, r, about)));
-  const sum = { routes: 0, nft: 0, proxyArp: 0, fdb: 0, pages: 0 };
-  for (const s of states) for (const k of STATE_KINDS) sum[k] += s[k];
-  return sum;
+  const readouts = await Promise.all(routers.map((r) => readNode(lab, r)));
+  return { all: sum(readouts.map((r) => countReadout(r))), named: sum(readouts.map((r) => countReadout(r, about))) };
 }
 
 /** `+2 routes, +1 nft` — what `after` holds beyond `before`, kind by kind ('none' when equal). */
