@@ -14,6 +14,11 @@ export interface LabHandle {
   readonly snapshot: LabState;
   /** The one Shell of a node; background processes it starts are recorded in the lab state. */
   shell(node: string): Shell;
+  /**
+   * A Shell in the node's own filesystem: `docker exec` into a container node, for commands
+   * that need the image's tools or files (containerlab's `exec:`). Elsewhere the node's Shell.
+   */
+  imageShell(node: string): Shell;
   /** A Shell on the orchestrator's machine whose background processes belong to the lab. */
   hostShell(): Shell;
   /** A Shell into a workload, wherever it runs when a command starts (`vm vm-a on adc-hv`). */

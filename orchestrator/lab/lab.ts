@@ -78,6 +78,10 @@ export class StartedLab implements LabHandle, AsyncDisposable {
     }));
   }
 
+  imageShell(node: string): Shell {
+    return this.substrate.imageShell?.(this.state, node) ?? this.shell(node);
+  }
+
   /** A Shell on the orchestrator's machine whose background processes belong to the lab (a Docker engine). */
   hostShell(): Shell {
     return new LocalShell('host', [], { WARPLAB_LAB: this.state.mark }, (p) => this.recordProcess('(host)', p));

@@ -27,6 +27,8 @@ export interface Substrate {
   create(t: Topology, ctx: BuildContext): Promise<void>;
   /** The one Shell of a node. */
   shell(state: LabState, node: string, onSpawn?: (p: BackgroundProcess) => void): Shell;
+  /** A Shell in the node's own filesystem, where it has one (a container); default: shell(). */
+  imageShell?(state: LabState, node: string): Shell;
   /** Removes what the state records and still carries the lab's mark; returns what it removed. */
   destroy(state: LabState): Promise<string[]>;
 }

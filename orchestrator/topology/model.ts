@@ -57,6 +57,29 @@ export interface NodeSpec {
   subnet?: string;
   /** edge-router only: the translator agent's pages. */
   translator?: TranslatorSpec;
+  /** What a container substrate runs the node as (containerlab's keys); others use `exec` only. */
+  container?: ContainerSettings;
+  /** FRR daemons run in the node with this configuration (containerlab's `kind: frr`). */
+  frr?: FrrSettings;
+}
+
+export interface ContainerSettings {
+  /** Absent: warplab's own node image (busybox, iproute2). */
+  image?: string;
+  env: Record<string, string>;
+  /** `host-path:container-path[:ro]`, as docker takes them. */
+  binds: string[];
+  /** The container's command, as a shell line; absent: the image's own, or a sleeper for warplab's image. */
+  cmd?: string;
+  /** Shell lines run in the node after the lab's links are up, in order. */
+  exec: string[];
+}
+
+export interface FrrSettings {
+  /** frr.conf (integrated configuration), a path on the orchestrator's machine. */
+  config: string;
+  /** zebra and these (bgpd, ospfd, …); the loader fills in those the config names. */
+  daemons: string[];
 }
 
 export interface Endpoint {
