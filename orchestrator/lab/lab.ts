@@ -136,6 +136,7 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab>
       get state() {
         return state;
       },
+      path: dir.path,
       record: (objects) => {
         state = dir.update((s) => ({ ...s, objects: [...s.objects, ...objects] }));
       },

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 
 /** Processes carry the lab's mark in their environment; a reused PID does not, nor does a zombie (its environment is gone). */
 export function carriesMark(pid: number, mark: string): boolean {
@@ -112,4 +112,30 @@ export async function reaped(procs: readonly ProcessId[], ms = 5000): Promise<Pr
     );
   }
   return left;
+}
+
+/** The inode of a process's network namespace: what names the namespace once the process is gone. */
+export function netnsInode(pid: number): number | undefined {
+  try {
+    return statSync(`/proc/${pid}/ns/net`).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Host processes inside any of `inodes`' network namespaces, except `skip` and those in `skipPidNs`. */
+export function processesIn(inodes: Set<number>, skip: Set<number>, skipPidNs?: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || skip.has(Number(d))) continue;
+    try {
+      const ino = Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${d}/ns/net`))?.[1]);
+      if (!inodes.has(ino)) continue;
+      if (skipPidNs && readlinkSync(`/proc/${d}/ns/pid`) === skipPidNs) continue;
+      out.push(Number(d));
+    } catch {
+      /* exited meanwhile, or a kernel thread */
+    }
+  }
+  return out;
 }

@@ -9,11 +9,16 @@ import type { Topology } from '../topology/model.js';
 export const STATE_VERSION = 1;
 
 export interface OwnedObject {
-  kind: 'netns' | 'link';
-  /** Kernel name: namespace name, or interface name inside `netns`. */
+  /** A container node is a `container` (recorded before it is made) and, once running, its `netns`. */
+  kind: 'netns' | 'link' | 'container' | 'docker-engine';
+  /** Kernel name: namespace name, or interface name inside `netns`; a container's name; an engine's folder or socket. */
   name: string;
   node: string;
   netns?: string;
+  /** The namespace's inode: what names it after the process in `netns` is gone. */
+  inode?: number;
+  /** A Docker engine warplab did not start (`--docker-host`): only the lab's labelled containers are removed there. */
+  external?: boolean;
 }
 
 export interface ProcessRecord {

@@ -3,6 +3,7 @@ import { Registry } from '../registry.js';
 import type { Substrate } from './substrate.js';
 import { NetnsSubstrate } from './netns/netns.js';
 import { MininetSubstrate } from './mininet/mininet.js';
+import { DockerSubstrate } from './docker/docker.js';
 
 const substrates = new Registry<() => Substrate>('substrate', 'substrates', (m) => new SubstrateError(m));
 
@@ -24,3 +25,4 @@ export function getSubstrate(flag?: string): Substrate {
 // The built-ins go through the same door as a user's plugin.
 registerSubstrate('netns', () => new NetnsSubstrate());
 registerSubstrate('mininet', () => new MininetSubstrate());
+registerSubstrate('docker', () => new DockerSubstrate());

@@ -13,6 +13,8 @@ export interface ProgressEvent {
 export interface BuildContext {
   /** The lab as recorded so far; `name`, `id` and `mark` are set. */
   readonly state: LabState;
+  /** The lab directory: room for the substrate's own files (a Docker engine). */
+  readonly path: string;
   /** Records objects in the lab directory before they are created. */
   record(objects: OwnedObject[]): void;
   signal?: AbortSignal;

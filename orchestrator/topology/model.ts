@@ -66,6 +66,8 @@ export interface NodeSpec {
 export interface ContainerSettings {
   /** Absent: warplab's own node image (busybox, iproute2). */
   image?: string;
+  /** When `image` is not on the engine, run warplab's image with a warning (containerlab `linux` nodes). */
+  substituteMissingImage?: boolean;
   env: Record<string, string>;
   /** `host-path:container-path[:ro]`, as docker takes them. */
   binds: string[];

@@ -5,7 +5,7 @@ import { SD_KIND } from '../../probe/stats.js';
 import { statisticCells } from '../../report/format.js';
 import { MEASUREMENT_HEAD, measurementCells } from '../../report/measurements.js';
 import { metrics, type MetricName } from '../../report/metrics.js';
-import { DEFAULT_SUBSTRATE, substrateNames } from '../../substrate/registry.js';
+import { applySubstrateFlags, withSubstrateOptions, type SubstrateFlags } from '../substrate-options.js';
 import { loadScenarioFile, ScenarioError } from '../../scenario/load.js';
 import { exitCodeOf, runScenario, scenarioSummary, SetupError, type RunProgress, type ScenarioRun } from '../../scenario/runner.js';
 import type { Scenario } from '../../scenario/model.js';
@@ -66,13 +66,14 @@ function printRun(s: Scenario, r: ScenarioRun): void {
 }
 
 export function runCommand(): Command {
-  return new Command('run')
-    .description('run a scenario: bring the lab up, run its steps N times while probe streams record, tear down, report, gate on thresholds')
-    .argument('<scenario>', 'scenario YAML file (topologies/scenarios/*.yaml)')
-    .option('-n, --repeat <n>', "trials (default: the scenario's repeat)", positive)
-    .option('-o, --out <dir>', 'run directory for the reports (default: ./warplab-runs/NAME-TIMESTAMP)')
-    .option('--lab <name>', "reuse this running lab (left up), or bring the topology up under this name")
-    .option('-s, --substrate <name>', `where nodes run: ${substrateNames().join(', ')} (env WARPLAB_SUBSTRATE; default ${DEFAULT_SUBSTRATE})`)
+  return withSubstrateOptions(
+    new Command('run')
+      .description('run a scenario: bring the lab up, run its steps N times while probe streams record, tear down, report, gate on thresholds')
+      .argument('<scenario>', 'scenario YAML file (topologies/scenarios/*.yaml)')
+      .option('-n, --repeat <n>', "trials (default: the scenario's repeat)", positive)
+      .option('-o, --out <dir>', 'run directory for the reports (default: ./warplab-runs/NAME-TIMESTAMP)')
+      .option('--lab <name>', 'reuse this running lab (left up), or bring the topology up under this name'),
+  )
     .addOption(stateDirOption())
     .addOption(new Option('--dry-run', 'validate the scenario and its topology, print the plan, run nothing (no root needed)'))
     .option('--json', 'print the machine-readable summary (also written to OUT/scenario.json)')
@@ -90,8 +91,10 @@ Exit status: 0 every threshold and check held; 1 one failed (or a step could not
 Example (the ICOIN 2011 migration, five trials):
   $ warplab run --dry-run topologies/scenarios/icoin2011-vm-migration.yaml
   $ sudo warplab run topologies/scenarios/icoin2011-vm-migration.yaml --repeat 5 --out runs/icoin
-  $ sudo warplab run topologies/scenarios/icn2011-extranet-matrix.yaml --lab fig4-ci --json`)
-    .action(async (file: string, opts: { repeat?: number; out?: string; lab?: string; substrate?: string; stateDir: string; dryRun?: boolean; json?: boolean }) => {
+  $ sudo warplab run topologies/scenarios/icn2011-extranet-matrix.yaml --lab fig4-ci --json
+  $ sudo warplab run topologies/scenarios/icoin2011-vm-migration.yaml -s docker   # nodes as containers`)
+    .action(async (file: string, opts: SubstrateFlags & { repeat?: number; out?: string; lab?: string; stateDir: string; dryRun?: boolean; json?: boolean }) => {
+      applySubstrateFlags(opts);
       let s: Scenario;
       try {
         s = await loadScenarioFile(file, opts.repeat !== undefined ? { repeat: opts.repeat } : {});

@@ -7,12 +7,13 @@
 // Ownership: the sandbox is the lab's only host-level object. It is recorded the moment it
 // is spawned, carries the lab's mark in its environment, and `down` — from the state file
 // alone — kills it with SIGKILL, which makes the kernel remove every node, link and switch.
-import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Interrupted, LabError, SubstrateError } from '../../errors.js';
-import { alive, carriesMark, processId, reaped, signal, waitGone } from '../../lab/processes.js';
+import { alive, carriesMark, netnsInode, processesIn, processId, reaped, signal, waitGone } from '../../lab/processes.js';
 import type { LabState, OwnedObject } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
-import type { BackgroundProcess, ExecOptions, ExecResult, Shell, SpawnOptions } from '../../shell/shell.js';
+import { PidNetnsShell, pidIn } from '../../shell/pid-netns.js';
+import type { BackgroundProcess, Shell } from '../../shell/shell.js';
 import type { Topology } from '../../topology/model.js';
 import { linkParamsMissing } from '../netns/linkparams.js';
 import type { BuildContext, Substrate } from '../substrate.js';
@@ -34,36 +35,6 @@ export interface MininetOptions {
   python?: string;
   /** Runs host commands (capability checks); tests pass a recording fake. */
   host?: Shell;
-}
-
-function pidIn(path: string | undefined): number {
-  const m = /^\/proc\/(\d+)\/ns\/net$/.exec(path ?? '');
-  return m ? Number(m[1]) : -1;
-}
-
-function netnsInode(pid: number): number | undefined {
-  try {
-    return statSync(`/proc/${pid}/ns/net`).ino;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Host processes inside any of `inodes`' network namespaces, except those in `skipPidNs`. */
-function processesIn(inodes: Set<number>, skip: Set<number>, skipPidNs?: string): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || skip.has(Number(d))) continue;
-    try {
-      const ino = Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${d}/ns/net`))?.[1]);
-      if (!inodes.has(ino)) continue;
-      if (skipPidNs && readlinkSync(`/proc/${d}/ns/pid`) === skipPidNs) continue;
-      out.push(Number(d));
-    } catch {
-      /* exited meanwhile, or a kernel thread */
-    }
-  }
-  return out;
 }
 
 /**
@@ -92,40 +63,6 @@ function childrenOf(pid: number): number[] {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
   } catch {
     return [];
-  }
-}
-
-/**
- * A Mininet node's Shell: the netns substrate's LocalShell with `nsenter --net=/proc/PID/ns/net`,
- * which first checks that PID is still the lab's node (it carries the mark), so a reused PID
- * after a crash can never send a command into someone else's namespace.
- */
-class NodeShell implements Shell {
-  readonly where: string;
-  private readonly inner: LocalShell;
-  constructor(
-    private readonly node: string,
-    private readonly pid: number,
-    private readonly mark: string,
-    onSpawn?: (p: BackgroundProcess) => void,
-  ) {
-    this.where = `${node} (mininet node, pid ${pid})`;
-    this.inner = new LocalShell(this.where, ['nsenter', `--net=/proc/${pid}/ns/net`, '--'], { WARPLAB_LAB: mark }, onSpawn);
-  }
-  private check(): void {
-    if (!carriesMark(this.pid, this.mark)) throw new LabError(`node ${this.node}: its Mininet namespace (pid ${this.pid}) is gone; the lab's sandbox has ended (\`warplab down\` it)`);
-  }
-  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
-    try {
-      this.check();
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.inner.exec(argv, opts);
-  }
-  spawn(argv: readonly string[], opts?: SpawnOptions): BackgroundProcess {
-    this.check();
-    return this.inner.spawn(argv, opts);
   }
 }
 
@@ -235,7 +172,8 @@ export class MininetSubstrate implements Substrate {
   shell(state: LabState, node: string, onSpawn?: (p: BackgroundProcess) => void): Shell {
     const o = state.objects.find((x) => x.kind === 'netns' && x.name === NODE_OBJECT && x.node === node);
     if (!o) throw new LabError(`lab ${state.name} has no Mininet node "${node}" recorded (is the lab still coming up?)`);
-    return new NodeShell(node, pidIn(o.netns), state.mark, onSpawn);
+    const pid = pidIn(o.netns);
+    return new PidNetnsShell(`${node} (mininet node, pid ${pid})`, pid, state.mark, `node ${node}: its Mininet namespace (pid ${pid}) is gone; the lab's sandbox has ended (\`warplab down\` it)`, onSpawn);
   }
 
   async destroy(state: LabState): Promise<string[]> {

@@ -1,18 +1,16 @@
 // The embedded default: one network namespace per node, veth pairs for links, a bridge
 // namespace per lan. No daemon; everything is named wl-LAB-NODE and marked with the lab's mark.
 import { existsSync } from 'node:fs';
-import { ExecError, Interrupted, SubstrateError } from '../../errors.js';
+import { ExecError, SubstrateError } from '../../errors.js';
 import { processId, reaped, waitGone, type ProcessId } from '../../lab/processes.js';
 import type { LabState } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
 import { hasCommand, type BackgroundProcess, type Shell } from '../../shell/shell.js';
 import type { Topology } from '../../topology/model.js';
 import type { BuildContext, Substrate } from '../substrate.js';
-import { pool } from '../../pool.js';
-import { linksBatch, namespacesBatch, nodeBatch, nodeTc, nsName, sysctlsOf, wiresOf } from './plan.js';
-import { linkParamsMissing, tcScript } from './linkparams.js';
-
-const CONCURRENCY = 4;
+import { configureNodes, interruptCheck } from './configure.js';
+import { linksBatch, namespacesBatch, nsName, wiresOf } from './plan.js';
+import { linkParamsMissing } from './linkparams.js';
 
 export class NetnsSubstrate implements Substrate {
   readonly name = 'netns';
@@ -35,12 +33,9 @@ export class NetnsSubstrate implements Substrate {
   }
 
   async create(t: Topology, ctx: BuildContext): Promise<void> {
-    const { mark } = ctx.state;
     // Commands are never killed half-way (a killed `ip netns add` leaves a dead namespace
     // file); an interrupt is honoured between steps.
-    const check = () => {
-      if (ctx.signal?.aborted) throw new Interrupted('interrupted while bringing the lab up');
-    };
+    const check = interruptCheck(ctx);
     const wanted = t.nodes.map((n) => nsName(t.name, n.name));
     const existing = new Set((await this.host.exec(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]));
     const clash = wanted.filter((n) => existing.has(n));
@@ -59,23 +54,7 @@ export class NetnsSubstrate implements Substrate {
     ctx.progress({ stage: 'links', done: wires.length, total: wires.length });
     check();
 
-    let done = 0;
-    const results = await pool(t.nodes, CONCURRENCY, async (n) => {
-      check();
-      const sysctls = Object.entries(sysctlsOf(n)).map(([k, v]) => `echo ${v} > /proc/sys/${k}`);
-      const tc = nodeTc(n, wires);
-      const script = tc.length ? `${sysctls.join('; ')}; ip -batch -\n${tcScript(tc)}` : `${sysctls.join('; ')}; exec ip -batch -`;
-      await this.host.exec([...this.enter(nsName(t.name, n.name)), 'sh', '-ec', script], {
-        input: nodeBatch(n, wires, mark),
-      });
-      ctx.progress({ stage: 'configure', done: ++done, total: t.nodes.length });
-    });
-    check();
-    const failed = results.map((r, i) => [t.nodes[i]!.name, r] as const).filter(([, r]) => r.status === 'rejected');
-    if (failed.length) {
-      const why = failed.map(([n, r]) => `  ${n}: ${((r as PromiseRejectedResult).reason as Error).message}`).join('\n');
-      throw new SubstrateError(`deployment failed for ${failed.length} node${failed.length > 1 ? 's' : ''}:\n${why}`);
-    }
+    await configureNodes(this.host, t, wires, (node) => this.enter(nsName(t.name, node)), ctx);
   }
 
   shell(state: LabState, node: string, onSpawn?: (p: BackgroundProcess) => void): Shell {

@@ -89,7 +89,7 @@ describe('link parameters (bw, delay, loss, max_queue_size)', () => {
     const t = parseTopology(yaml('{a: "h:eth0", b: "r:eth0", bw: 10}'));
     const shell = new RecordingShell();
     const state: LabState = { version: 1, name: 'shaped', id: 'ab', mark: 'warplab:shaped:ab', substrate: 'netns', status: 'creating', createdAt: '', topology: t, objects: [], processes: [] } as LabState;
-    await new NetnsSubstrate(shell).create(t, { state, record: () => {}, progress: () => {} });
+    await new NetnsSubstrate(shell).create(t, { state, path: '/nonexistent', record: () => {}, progress: () => {} });
     const script = (ns: string) => shell.calls.find((c) => c.argv[1] === `--net=/run/netns/wl-shaped-${ns}`)!.argv[5]!;
     assert.match(script('h'), /; ip -batch -\ntc qdisc add dev eth0 root handle 5: htb default 1\ntc class add dev eth0 parent 5: classid 5:1 htb rate 10mbit burst 15k$/);
     assert.match(script('r'), /tc qdisc add dev eth0 root handle 5: htb default 1\n.*\ntc qdisc add dev eth1 root handle 10: pfifo limit 50$/);

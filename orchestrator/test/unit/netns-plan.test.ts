@@ -25,7 +25,7 @@ describe('netns substrate command lines', () => {
   it('creates namespaces, veths inside them, then configures each node', async () => {
     const shell = new RecordingShell();
     const recorded: string[] = [];
-    await new NetnsSubstrate(shell).create(t, { state: state(), record: (o) => recorded.push(...o.map((x) => `${x.kind}:${x.netns ?? ''}/${x.name}`)), progress: () => {} });
+    await new NetnsSubstrate(shell).create(t, { state: state(), path: '/nonexistent', record: (o) => recorded.push(...o.map((x) => `${x.kind}:${x.netns ?? ''}/${x.name}`)), progress: () => {} });
 
     assert.deepEqual(shell.calls[0], { argv: ['ip', 'netns', 'list'] });
     assert.deepEqual(shell.calls[1], { argv: ['ip', '-batch', '-'], input: 'netns add wl-plan-h\nnetns add wl-plan-r\nnetns add wl-plan-s\nnetns add wl-plan-k\n' });
@@ -64,7 +64,7 @@ describe('netns substrate command lines', () => {
   it('refuses to touch namespaces it did not make', async () => {
     const shell = new RecordingShell((argv) => (argv.join(' ') === 'ip netns list' ? { stdout: 'wl-plan-r (id: 3)\nother\n' } : {}));
     await assert.rejects(
-      new NetnsSubstrate(shell).create(t, { state: state(), record: () => {}, progress: () => {} }),
+      new NetnsSubstrate(shell).create(t, { state: state(), path: '/nonexistent', record: () => {}, progress: () => {} }),
       /namespaces already exist and were not made by this lab: wl-plan-r; nothing was changed/,
     );
     assert.equal(shell.calls.length, 1);

@@ -24,11 +24,15 @@ export interface ImageInfo {
 
 export interface CreateContainerOptions {
   name?: string;
+  Hostname?: string;
   Image: string;
   Cmd?: string[];
   Env?: string[];
   Labels?: Record<string, string>;
-  HostConfig?: { NetworkMode?: string; AutoRemove?: boolean };
+  /** With OpenStdin, keeps an image whose command is a shell running (as containerlab does). */
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  HostConfig?: { NetworkMode?: string; AutoRemove?: boolean; Binds?: string[]; Privileged?: boolean };
 }
 
 export interface CheckpointCreateOptions {

@@ -41,8 +41,8 @@ export interface StartEngineOptions {
   /** A folder of the engine's own (e.g. `<lab>/docker`): stop() unmounts everything under it. */
   dir: string;
   shell: Shell;
-  /** A CRIU >= 4.1 that works here: `bash ci/criu.sh` prints it (DEFAULT_CRIU). */
-  criu: string;
+  /** A CRIU >= 4.1 that works here (`bash ci/criu.sh` prints it: DEFAULT_CRIU); absent: no checkpoints (an engine for container nodes only). */
+  criu?: string;
   signal?: AbortSignal;
   /** Rootfs tarball to import as the workload image (default agents/build/workload-rootfs.tar). */
   rootfs?: string;
@@ -112,10 +112,12 @@ export async function startEngine(o: StartEngineOptions): Promise<DockerEngine> 
   }
   // A dead predecessor may have left shims, containers and mounts behind.
   if (previous) await stopByState(connectDocker(previous.layout.socket), previous, o.shell);
-  try {
-    accessSync(o.criu, constants.X_OK);
-  } catch {
-    throw new DockerEngineError(`${o.criu} is not an executable criu: run \`bash ci/criu.sh\`, which builds one and prints its path`);
+  if (o.criu !== undefined) {
+    try {
+      accessSync(o.criu, constants.X_OK);
+    } catch {
+      throw new DockerEngineError(`${o.criu} is not an executable criu: run \`bash ci/criu.sh\`, which builds one and prints its path`);
+    }
   }
   mkdirSync(l.dir, { recursive: true, mode: 0o700 });
   mkdirSync(l.tmpDir, { recursive: true, mode: 0o700 });

@@ -3,7 +3,7 @@
 export { checkpoint, checkpointDir, migrate, restoreInto, startFromCheckpoint } from './checkpoint.js';
 export type { CheckpointResult, MigrationResult, RestoreResult, RestoreSpec } from './checkpoint.js';
 export { connectDocker, dockerMessage } from './dockerode.js';
-export type { Dockerode, DockerContainer } from './dockerode.js';
+export type { CreateContainerOptions, Dockerode, DockerContainer } from './dockerode.js';
 export { attachEngine, CRIU_UNAVAILABLE, DEFAULT_CRIU, reapEngine, startEngine } from './engine.js';
 export type { DockerEngine, StartEngineOptions } from './engine.js';
 export { CheckpointError, DockerEngineError, RestoreError } from './errors.js';

@@ -83,6 +83,6 @@ export function dockerdArgv(l: EngineLayout): string[] {
 }
 
 /** runc finds criu on PATH: the working one goes first. Temporary files stay in the lab. */
-export function dockerdEnv(l: EngineLayout, criu: string, path = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): Record<string, string> {
-  return { PATH: `${dirname(criu)}:${path}`, TMPDIR: l.tmpDir };
+export function dockerdEnv(l: EngineLayout, criu: string | undefined, path = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): Record<string, string> {
+  return { PATH: criu ? `${dirname(criu)}:${path}` : path, TMPDIR: l.tmpDir };
 }
