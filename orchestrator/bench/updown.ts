@@ -1,7 +1,7 @@
 // Benchmark: `up`/`down` time of the shipped topologies and of router chains on warplab's
-// netns substrate, on its Mininet substrate and on plain Mininet (sandboxed), in one run;
-// then the cost of one command in a node through each path (the Mininet helper's JSON
-// protocol, a node Shell's nsenter). Prints Markdown tables.
+// netns substrate, on its Mininet and docker substrates and on plain Mininet (sandboxed), in
+// one run; then the cost of one command in a node through each path (the Mininet helper's
+// JSON protocol, a node Shell's nsenter, docker exec). Prints Markdown tables.
 //   sudo npm run bench:updown [-- --repeat 3 --chains 10,50,100,200 --commands 200 --switch lxbr]
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,12 +76,17 @@ async function perCommand(stateDir: string): Promise<string[][]> {
     await using lab = await up(t, { stateDir, substrate: 'netns' });
     await sample('netns node Shell.exec `true` in r1 (nsenter --net, reference)', () => lab.shell('r1').exec(['true']));
   }
+  {
+    await using lab = await up(t, { stateDir, substrate: 'docker' });
+    await sample('docker node Shell.exec `true` in r1 (nsenter --net=/proc/PID/ns/net)', () => lab.shell('r1').exec(['true']));
+    await sample('docker node imageShell.exec `true` in r1 (docker exec)', () => lab.imageShell('r1').exec(['true']));
+  }
   return rows;
 }
 
 const stateDir = mkdtempSync(join(tmpdir(), 'warplab-bench-'));
 try {
-  console.log(`warplab up/down benchmark: median of ${repeat} runs, milliseconds; Mininet substrate with ${mininet.switchKind} lans; plain Mininet in a private sandbox\n`);
+  console.log(`warplab up/down benchmark: median of ${repeat} runs, milliseconds; Mininet substrate with ${mininet.switchKind} lans; docker substrate on the lab's own engine (its start and stop are in up and down); plain Mininet in a private sandbox\n`);
   const topoDir = join(packageRoot, 'topologies');
   const cases: { label: string; t: Topology; check?: [string, string] }[] = [];
   for (const f of readdirSync(topoDir).filter((x) => x.endsWith('.yaml')).sort()) {
@@ -96,22 +101,23 @@ try {
   const plain = await plainMininet(cases.map((c) => ({ t: c.t, ...(c.check ? { check: c.check } : {}) })), repeat, mininet.python);
   const rows: string[][] = [];
   for (const [i, c] of cases.entries()) {
-    const runs: Record<'netns' | 'mininet', Timing[]> = { netns: [], mininet: [] };
-    // Interleaved, so that the machine's mood weighs on both alike.
+    const runs: Record<'netns' | 'mininet' | 'docker', Timing[]> = { netns: [], mininet: [], docker: [] };
+    // Interleaved, so that the machine's mood weighs on all alike.
     for (let k = 0; k < repeat; k++) {
       runs.netns.push(await time(c.t, 'netns', stateDir));
       runs.mininet.push(await time(c.t, 'mininet-bench', stateDir));
+      runs.docker.push(await time(c.t, 'docker', stateDir));
     }
-    const [nu, nd] = [median(runs.netns.map((r) => r.up)), median(runs.netns.map((r) => r.down))];
-    const [mu, md] = [median(runs.mininet.map((r) => r.up)), median(runs.mininet.map((r) => r.down))];
+    const med = (xs: Timing[]) => [median(xs.map((r) => r.up)), median(xs.map((r) => r.down))] as const;
+    const [[nu, nd], [mu, md], [du, dd]] = [med(runs.netns), med(runs.mininet), med(runs.docker)];
     const [pu, pd] = [median(plain[i]!.upMs), median(plain[i]!.downMs)];
     if (plain[i]!.reachable === false) console.log(`warning: plain Mininet's ${c.label} did not pass its ping check`);
-    rows.push([c.label, String(c.t.nodes.length), ms(nu), ms(nd), ms(mu), ms(md), ms(pu), ms(pd), `${ratio(mu, nu)} / ${ratio(md, nd)}`, `${ratio(mu, pu)} / ${ratio(md, pd)}`]);
+    rows.push([c.label, String(c.t.nodes.length), ms(nu), ms(nd), ms(mu), ms(md), ms(du), ms(dd), ms(pu), ms(pd), `${ratio(mu, nu)} / ${ratio(md, nd)}`, `${ratio(du, nu)} / ${ratio(dd, nd)}`, `${ratio(mu, pu)} / ${ratio(md, pd)}`]);
     process.stderr.write(`${c.label} done\n`);
   }
   console.log(
     table(
-      ['topology', 'nodes', 'netns up', 'netns down', 'mininet substrate up', 'mininet substrate down', 'plain Mininet up', 'plain Mininet down', 'substrate / netns (up / down)', 'substrate / plain Mininet (up / down)'],
+      ['topology', 'nodes', 'netns up', 'netns down', 'mininet substrate up', 'mininet substrate down', 'docker up', 'docker down', 'plain Mininet up', 'plain Mininet down', 'mininet / netns (up / down)', 'docker / netns (up / down)', 'mininet / plain Mininet (up / down)'],
       rows,
     ),
   );

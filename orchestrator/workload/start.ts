@@ -40,10 +40,11 @@ export const workloadsExtension: LabExtension = {
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
   },
-  async stop(labPath) {
-    // A lab's Docker engine (container workloads) stops its containers, shims and mounts in order.
+  async stop(labPath, state) {
+    // A lab's Docker engine (container workloads) stops its containers, shims and mounts in
+    // order; the docker substrate's own engine goes with its nodes, in the substrate's destroy.
     const dir = join(labPath, 'docker');
-    if (!existsSync(dir)) return [];
+    if (!existsSync(dir) || state.objects.some((o) => o.kind === 'docker-engine' && o.name === dir)) return [];
     await reapEngine(dir);
     return [`docker engine ${dir}`];
   },

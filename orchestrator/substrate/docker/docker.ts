@@ -9,7 +9,7 @@
 // every container before it is made; containers carry the lab's labels and mark. `down`
 // removes containers by the lab's id label only, then the lab's own engine with everything
 // left on it.
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { SubstrateError } from '../../errors.js';
 import { carriesMark, netnsInode, processesIn, processId, reaped, signal, waitGone, type ProcessId } from '../../lab/processes.js';
@@ -173,11 +173,20 @@ export class DockerSubstrate implements Substrate {
     const removed: string[] = [];
     // Host processes entered into the nodes' namespaces (agents, probes, QEMU) hold them:
     // stop those that carry the lab's mark. A recorded inode can be reused once its namespace
-    // is gone, so the mark, not the inode alone, says what is ours.
+    // is gone, so the mark, not the inode alone, says what is ours. The containers' own
+    // processes (another PID namespace) go with their containers.
+    const hostPidNs = readlinkSync('/proc/self/ns/pid');
+    const onHost = (p: number) => {
+      try {
+        return readlinkSync(`/proc/${p}/ns/pid`) === hostPidNs;
+      } catch {
+        return false;
+      }
+    };
     const inodes = new Set(state.objects.flatMap((o) => (o.kind === 'netns' && o.name === NODE_OBJECT && o.inode ? [o.inode] : [])));
     const stopped: ProcessId[] = [];
     for (const sig of ['TERM', 'KILL'] as const) {
-      const pids = inodes.size ? processesIn(inodes, new Set([process.pid])).filter((p) => carriesMark(p, state.mark)) : [];
+      const pids = inodes.size ? processesIn(inodes, new Set([process.pid])).filter((p) => onHost(p) && carriesMark(p, state.mark)) : [];
       if (!pids.length) break;
       stopped.push(...pids.flatMap((p) => processId(p) ?? []));
       pids.forEach((p) => signal(p, `SIG${sig}`));

@@ -64,8 +64,12 @@ export function nodeContainer(state: LabState, n: NodeSpec, image: string): Crea
     ...(own && !c?.cmd ? { Tty: true, OpenStdin: true } : {}),
     HostConfig: {
       NetworkMode: 'none',
-      // As containerlab's nodes: `exec:` lines set addresses and sysctls from inside.
-      Privileged: true,
+      // `exec:` lines set addresses and sysctls from inside, as on containerlab's privileged
+      // nodes; not privileged itself, which asks for every capability and fails where the
+      // bounding set lacks one (CAP_SYS_RESOURCE on some machines of this kind).
+      CapAdd: ['NET_ADMIN', 'NET_RAW', 'SYS_ADMIN'],
+      MaskedPaths: [],
+      ReadonlyPaths: [],
       ...(c?.binds.length ? { Binds: c.binds } : {}),
     },
   };

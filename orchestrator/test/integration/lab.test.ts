@@ -2,7 +2,7 @@
 // that nothing of its lab is left: namespaces, processes carrying its mark, root links.
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { chainTopologyYaml } from '../../bench/chain.js';
 import { attach, up, type StartedLab } from '../../lab/lab.js';
@@ -11,7 +11,8 @@ import { reachability } from '../../lab/reachability.js';
 import { packageRoot } from '../../paths.js';
 import { LocalShell } from '../../shell/local.js';
 import { missingQdiscs } from '../../substrate/netns/linkparams.js';
-import { NODE_OBJECT } from '../../substrate/mininet/mininet.js';
+import { NODE_OBJECT as MININET_NODE } from '../../substrate/mininet/mininet.js';
+import { NODE_OBJECT as DOCKER_NODE } from '../../substrate/docker/plan.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
 import {
   cleanStateDir,
@@ -32,8 +33,23 @@ import {
 
 const bin = join(packageRoot, 'orchestrator', 'cli', 'bin.js');
 
+/** Containers' cgroups (cgroupfs driver, v1 or v2): runc removes them, or `down` does after a kill. */
+function dockerCgroups(): string[] {
+  return readdirSync('/sys/fs/cgroup').flatMap((h) => {
+    try {
+      return readdirSync(join('/sys/fs/cgroup', h, 'docker')).map((id) => `${h}/docker/${id}`);
+    } catch {
+      return [];
+    }
+  });
+}
+
+let cgroupsBefore: string[] = [];
+
 function assertNothingLeft(lab: string, stateDir: string, linksBefore: string[], ns?: NetnsFootprint): void {
   assert.deepEqual(labNamespaces(lab), [], 'namespaces left');
+  assert.deepEqual(dockerCgroups(), cgroupsBefore, 'container cgroups left');
+  assert.deepEqual(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(stateDir)), [], 'mounts left');
   assert.deepEqual(netnsStillHeld(ns), [], 'network namespaces still held');
   assert.deepEqual(labProcesses(lab), [], 'processes left');
   assert.deepEqual(rootLinks(), linksBefore, 'links added to the root namespace');
@@ -56,7 +72,7 @@ async function until(what: string, cond: () => boolean, ms = 20_000): Promise<vo
 function liveNodes(substrate: string, lab: StartedLab): number {
   if (substrate === 'netns') return labNamespaces(lab.name).length;
   const s = lab.snapshot;
-  return s.objects.filter((o) => o.name === NODE_OBJECT && carriesMark(Number(/\/proc\/(\d+)\//.exec(o.netns ?? '')?.[1]), s.mark)).length;
+  return s.objects.filter((o) => (o.name === MININET_NODE || o.name === DOCKER_NODE) && carriesMark(Number(/\/proc\/(\d+)\//.exec(o.netns ?? '')?.[1]), s.mark)).length;
 }
 
 /** Mininet's `up` has begun making nodes once its sandbox holds a few processes. */
@@ -74,6 +90,7 @@ for (const substrate of testSubstrates()) {
     beforeEach(() => {
       stateDir = tempStateDir();
       linksBefore = rootLinks();
+      cgroupsBefore = dockerCgroups();
     });
     afterEach(() => cleanStateDir(stateDir));
 

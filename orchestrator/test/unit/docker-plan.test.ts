@@ -28,7 +28,7 @@ describe('docker substrate plans (pure)', () => {
       Cmd: ['/bin/sleep', '2147483647'],
       Env: ['WARPLAB_LAB=warplab:dk:beef'],
       Labels: { 'warplab.lab': 'dk', 'warplab.lab-id': 'beef', 'warplab.node': 'r', 'warplab.kind': 'router' },
-      HostConfig: { NetworkMode: 'none', Privileged: true },
+      HostConfig: { NetworkMode: 'none', CapAdd: ['NET_ADMIN', 'NET_RAW', 'SYS_ADMIN'], MaskedPaths: [], ReadonlyPaths: [] },
     });
   });
 

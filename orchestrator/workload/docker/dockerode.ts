@@ -32,7 +32,7 @@ export interface CreateContainerOptions {
   /** With OpenStdin, keeps an image whose command is a shell running (as containerlab does). */
   Tty?: boolean;
   OpenStdin?: boolean;
-  HostConfig?: { NetworkMode?: string; AutoRemove?: boolean; Binds?: string[]; Privileged?: boolean };
+  HostConfig?: { NetworkMode?: string; AutoRemove?: boolean; Binds?: string[]; CapAdd?: string[]; MaskedPaths?: string[]; ReadonlyPaths?: string[] };
 }
 
 export interface CheckpointCreateOptions {
