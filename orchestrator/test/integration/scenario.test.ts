@@ -10,7 +10,7 @@ import { listLabs, up } from '../../lab/lab.js';
 import { linkCutTopology } from '../../bench/link-cut.js';
 import { packageRoot } from '../../paths.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
-import { cleanStateDir, keepRunDirIfFailed, labNamespaces, labProcesses, requireRoot, requireWorkloads, tempStateDir, testName } from '../helpers.js';
+import { cleanStateDir, keepRunDirIfFailed, labNamespaces, labProcesses, requireRoot, requireSubstrate, requireWorkloads, tempStateDir, testName } from '../helpers.js';
 
 const bin = join(packageRoot, 'orchestrator', 'cli', 'bin.js');
 const scenario = (f: string) => join(packageRoot, 'topologies', 'scenarios', f);
@@ -73,17 +73,20 @@ describe('@root warplab run', function () {
     { file: 'icoin2011-gateway-mac.yaml', lab: 'gwmac-sc', repeat: 1, vm: true, figures: ['downtimeMs'] },
     // Three VMs, five moves and the reset's three.
     { file: 'bifulco2011-service-switching.yaml', lab: 'bif-sc', repeat: 1, vm: true, figures: ['downtimeMs', 'switchingMs', 'migrationMs'] },
+    // The same ICOIN scenario with every node a container.
+    { file: 'icoin2011-vm-migration.yaml', lab: 'icoin-dk', repeat: 2, vm: true, figures: ['downtimeMs', 'switchingMs', 'migrationMs'], substrate: 'docker' },
   ];
   it('runs every shipped scenario', () => {
-    assert.deepEqual(shipped.map((s) => s.file).sort(), readdirSync(join(packageRoot, 'topologies', 'scenarios')).filter((f) => f.endsWith('.yaml')).sort());
+    assert.deepEqual([...new Set(shipped.map((s) => s.file))].sort(), readdirSync(join(packageRoot, 'topologies', 'scenarios')).filter((f) => f.endsWith('.yaml')).sort());
   });
   for (const s of shipped) {
-    it(`${s.file} (${s.repeat} trial${s.repeat > 1 ? 's' : ''}): exit 0, every threshold and check held, reports written, lab gone`, async function () {
+    it(`${s.file} (${s.repeat} trial${s.repeat > 1 ? 's' : ''}${s.substrate ? `, on ${s.substrate}` : ''}): exit 0, every threshold and check held, reports written, lab gone`, async function () {
+      if (s.substrate) await requireSubstrate(this, s.substrate);
       if (s.vm) {
         await requireWorkloads(this, await loadTopologyFile(icoinTopology));
       }
       const lab = testName(s.lab);
-      const { status, summary, stderr } = runJson(scenario(s.file), ['--repeat', String(s.repeat), '--lab', lab]);
+      const { status, summary, stderr } = runJson(scenario(s.file), ['--repeat', String(s.repeat), '--lab', lab, ...(s.substrate ? ['--substrate', s.substrate] : [])]);
       const failed = [...summary.thresholds, ...summary.checks].filter((x) => !x.passed).map((x) => `${x.name}: ${x.failures.join('; ')}`);
       assert.deepEqual(failed, [], stderr);
       assert.equal(status, 0);
