@@ -78,7 +78,7 @@ export interface ContainerSettings {
 export interface FrrSettings {
   /** frr.conf (integrated configuration), a path on the orchestrator's machine. */
   config: string;
-  /** zebra and these (bgpd, ospfd, …); the loader fills in those the config names. */
+  /** zebra first, then those the topology names or, when it names none, those the config needs. */
   daemons: string[];
 }
 
