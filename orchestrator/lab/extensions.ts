@@ -6,6 +6,7 @@ import { Registry } from '../registry.js';
 import { translatorsExtension } from '../translator/extension.js';
 import { workloadsExtension } from '../workload/start.js';
 import type { LabExtension } from './extension.js';
+import { execExtension } from './node-exec.js';
 
 const extensions = new Registry<LabExtension>('lab extension', 'lab extensions', (m) => new LabError(m));
 
@@ -18,5 +19,6 @@ export function labExtensions(): LabExtension[] {
   return [...extensions.entries.values()];
 }
 
-// The built-ins go through the same door as a user's plugin.
-for (const x of [translatorsExtension, strategiesExtension, workloadsExtension]) registerLabExtension(x);
+// The built-ins go through the same door as a user's plugin. exec lines first: they configure
+// the nodes (addresses, routes) that everything after them expects.
+for (const x of [execExtension, translatorsExtension, strategiesExtension, workloadsExtension]) registerLabExtension(x);
