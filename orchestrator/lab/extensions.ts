@@ -1,6 +1,7 @@
 // The lab extension registry: `up` starts the wanted ones in this order, `down` stops all
 // in reverse (each knows from the lab directory whether it has anything to stop).
 import { LabError } from '../errors.js';
+import { frrExtension } from '../frr/extension.js';
 import { strategiesExtension } from '../migration/strategy-extension.js';
 import { Registry } from '../registry.js';
 import { translatorsExtension } from '../translator/extension.js';
@@ -20,5 +21,5 @@ export function labExtensions(): LabExtension[] {
 }
 
 // The built-ins go through the same door as a user's plugin. exec lines first: they configure
-// the nodes (addresses, routes) that everything after them expects.
-for (const x of [execExtension, translatorsExtension, strategiesExtension, workloadsExtension]) registerLabExtension(x);
+// the nodes (addresses, routes) that everything after them expects; then FRR's routing.
+for (const x of [execExtension, frrExtension, translatorsExtension, strategiesExtension, workloadsExtension]) registerLabExtension(x);
