@@ -11,6 +11,7 @@ import type { ContainerSettings, Endpoint, FrrSettings, LinkParams, LinkSpec, No
 import { autoRoutes } from './routing.js';
 import { schemaIssues } from './schema.js';
 import { checkPage, checkPageSets, pageFromRaw } from '../translator/pages.js';
+import { fromContainerlab, isContainerlab } from './containerlab.js';
 import { pathString, YamlSource, type Locator, type YamlPath } from './source.js';
 import { checkWorkloads, migrationFromRaw, workloadsFromRaw } from './workloads.js';
 import { checkStrategySettings } from '../migration/strategy.js';
@@ -126,11 +127,18 @@ function checkTranslators(raw: Raw, t: Topology, report: Report): void {
   checkPageSets(t, report, (node, i) => ['nodes', node, 'translator', 'pages', i]);
 }
 
-/** Parse and validate; throws TopologyError listing every problem with file:line:col. */
+/**
+ * Parse and validate a warplab or a containerlab file (converted first, see containerlab.ts);
+ * throws TopologyError listing every problem with file:line:col.
+ */
 export function parseTopology(text: string, file = '<inline>'): Topology {
   const src = new YamlSource(text, file);
   if (src.syntaxIssues.length) throw new TopologyError(src.syntaxIssues);
   const raw = src.value();
+  if (isContainerlab(file, raw)) {
+    const c = fromContainerlab(src);
+    return { ...topologyOf(c.document, file, c.locator), ...(c.notes.length ? { notes: c.notes } : {}) };
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new TopologyError([{ pos: { file, line: 1, col: 1 }, path: '', message: 'a topology is a mapping', expected: 'keys name, nodes, links, …', hint: 'see topologies/*.yaml for examples' }]);
   }

@@ -159,6 +159,8 @@ export interface Topology {
   migration?: MigrationSpec;
   /** Where it was loaded from, for messages. */
   source: string;
+  /** What the loader ignored or substituted in a converted file (containerlab), one sentence each. */
+  notes?: string[];
 }
 
 /** The settings a strategy runs with in this topology (as its loader check left them). */

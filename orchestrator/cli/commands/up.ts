@@ -2,13 +2,13 @@ import { Command } from 'commander';
 import { attach, up } from '../../lab/lab.js';
 import { DEFAULT_SUBSTRATE, substrateNames } from '../../substrate/registry.js';
 import { loadTopologyFile } from '../../topology/load.js';
-import { interruptible, printJson, progressLine, stateDirOption } from '../output.js';
+import { interruptible, printJson, printNotes, progressLine, stateDirOption } from '../output.js';
 import { describeLab, printLab } from './inspect.js';
 
 export function upCommand(): Command {
   return new Command('up')
     .description('build a lab from a topology file and record it in the state directory')
-    .argument('<file>', 'topology YAML file')
+    .argument('<file>', 'topology YAML file, or a containerlab *.clab.yml')
     .option('-s, --substrate <name>', `where nodes run: ${substrateNames().join(', ')} (env WARPLAB_SUBSTRATE; default ${DEFAULT_SUBSTRATE})`)
     .addOption(stateDirOption())
     .option('--no-workloads', "build the network only; do not start the topology's VMs and containers")
@@ -24,6 +24,7 @@ Example:
   $ sudo warplab down icoin`)
     .action(async (file: string, opts: { substrate?: string; stateDir: string; json?: boolean; workloads: boolean }) => {
       const t = await loadTopologyFile(file);
+      printNotes(t.notes);
       const progress = progressLine();
       const irq = interruptible();
       const started = performance.now();
