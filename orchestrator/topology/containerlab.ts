@@ -2,8 +2,7 @@
 // warplab document here, which the normal pipeline then checks; problems of either stage point
 // at the containerlab file. Pure: what is ignored or substituted comes back as notes.
 import { stringify } from 'yaml';
-import type { Issue, SourcePosition } from '../errors.js';
-import { TopologyError } from '../errors.js';
+import { TopologyError, type Issue, type SourcePosition } from '../errors.js';
 import { pathString, type Locator, type YamlPath, type YamlSource } from './source.js';
 
 type Raw = Record<string, any>;
