@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 # initramfs); docker.io/containerd/runc: container workloads; openvswitch-switch: Mininet's
 # userspace switch; the lib*-dev/protobuf packages build CRIU >= 4.1 (ci/criu.sh); bird2: the
 # routing-update strategy's BGP daemons, which warplab starts in the routers' namespaces only (never
-# the system-wide service).
+# the system-wide service); frr: the daemons of frr nodes (containerlab's kind frr), likewise
+# per node under lab-unique names, apart from the package's own service.
 PACKAGES=(iproute2 util-linux procps iputils-ping curl nftables iptables tcpdump socat arping
   python3-scapy bridge-utils mininet openvswitch-switch ethtool gcc make libc6-dev
   clang llvm libbpf-dev libelf-dev zlib1g-dev libzstd-dev
@@ -23,7 +24,7 @@ PACKAGES=(iproute2 util-linux procps iputils-ping curl nftables iptables tcpdump
   docker.io containerd runc
   libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev python3-protobuf
   libnl-3-dev libnet1-dev libcap-dev libnftables-dev libgnutls28-dev libbsd-dev pkg-config xz-utils
-  bird2)
+  bird2 frr)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "ci/setup.sh installs system packages: run it as root (sudo bash ci/setup.sh)" >&2

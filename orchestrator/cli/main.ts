@@ -1,6 +1,7 @@
 // The CLI: thin command files over the library; errors map to exit codes here, once.
 import { Command, CommanderError } from 'commander';
 import { Interrupted, TopologyError, WarplabError } from '../errors.js';
+import { convertCommand } from './commands/convert.js';
 import { downCommand } from './commands/down.js';
 import { execCommand } from './commands/exec.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -38,7 +39,7 @@ Example session:
 
 Exit status: 0 success, 1 failure, 2 invalid input or usage, 130 interrupted.`);
 
-for (const c of [validateCommand(), upCommand(), downCommand(), lsCommand(), inspectCommand(), execCommand(), reachCommand(), rulesCommand(), switchCommand(), migrateCommand(), runCommand(), reportCommand()]) {
+for (const c of [validateCommand(), convertCommand(), upCommand(), downCommand(), lsCommand(), inspectCommand(), execCommand(), reachCommand(), rulesCommand(), switchCommand(), migrateCommand(), runCommand(), reportCommand()]) {
   program.addCommand(c.exitOverride());
 }
 

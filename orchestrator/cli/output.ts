@@ -13,6 +13,11 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
+/** What a loader ignored or substituted (a containerlab file), on stderr so that stdout stays the result. */
+export function printNotes(notes: readonly string[] = []): void {
+  for (const n of notes) process.stderr.write(`warplab: note: ${n}\n`);
+}
+
 /** A one-line progress display on stderr when attached to a terminal; silent in CI and pipes. */
 export function progressLine(): { onProgress: (e: ProgressEvent) => void; done: () => void } {
   const live = !!process.stderr.isTTY && !process.env.CI;

@@ -4,7 +4,7 @@ import { LabError, type Issue } from '../errors.js';
 import { Registry } from '../registry.js';
 import { DEFAULT_STRATEGY, type Topology } from '../topology/model.js';
 import { schemaIssues } from '../topology/schema.js';
-import { pathString, type YamlPath, type YamlSource } from '../topology/source.js';
+import { pathString, type Locator, type YamlPath } from '../topology/source.js';
 import { L2Overlay } from './strategies/l2-overlay.js';
 import { NetworkPaging } from './strategies/network-paging.js';
 import { RoutingUpdate } from './strategies/routing-update.js';
@@ -50,7 +50,7 @@ export function joinedLans(t: Topology): string[][] {
  * fragment, then its own checks against the topology), and stores them with defaults in `t`.
  * Runs once the topology itself is valid, so a strategy may use its routes.
  */
-export function checkStrategySettings(t: Topology, raw: Record<string, any> | undefined, src: YamlSource, issues: Issue[]): void {
+export function checkStrategySettings(t: Topology, raw: Record<string, any> | undefined, src: Locator, issues: Issue[]): void {
   if (!t.migration || !raw) return;
   const report = (path: YamlPath, message: string, hint?: string, key = false) =>
     issues.push({ pos: src.locate(path, key), path: pathString(path), message, ...(hint ? { hint } : {}) });

@@ -75,6 +75,7 @@ export function checkTopology(t: Topology, report: Report, addressPath: AddressP
   for (const n of t.nodes) {
     const base: YamlPath = ['nodes', n.name];
     if (n.kind === 'lan' && n.interfaces.length) report([...base, 'interfaces'], `lan ${n.name} cannot declare interfaces`, 'link other nodes to it by its bare name');
+    if (n.kind === 'lan' && (n.container || n.frr)) report(base, `lan ${n.name} runs nothing: it is a bridge`, 'image, env, binds, cmd, exec and frr are for hosts and routers', true);
     if (n.kind !== 'lan' && n.subnet) report([...base, 'subnet'], `subnet is only for lan nodes`, 'give the node an interface address instead', true);
     if (!isRouter(n.kind) && n.announce.length) report([...base, 'announce'], `announce is only for routers (kind router or edge-router)`, undefined, true);
     const subnet = n.subnet === undefined ? undefined : cidrField(n.subnet, 'prefix', [...base, 'subnet'], report);

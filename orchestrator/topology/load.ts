@@ -1,14 +1,18 @@
 // YAML → Topology, in one pipeline: syntax → schema (unknown keys are errors) → model →
 // semantic checks → auto routing. Every problem of the file is reported at once.
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { TopologyError, type Issue } from '../errors.js';
 import { topologySchemaPath } from '../paths.js';
 import { checkTopology, type Report } from './checks.js';
-import type { Endpoint, LinkParams, LinkSpec, NodeSpec, PageSpec, Topology } from './model.js';
+import { daemonsFor } from '../frr/daemons.js';
+import type { ContainerSettings, Endpoint, FrrSettings, LinkParams, LinkSpec, NodeSpec, PageSpec, Topology } from './model.js';
 import { autoRoutes } from './routing.js';
 import { schemaIssues } from './schema.js';
 import { checkPage, checkPageSets, pageFromRaw } from '../translator/pages.js';
-import { pathString, YamlSource, type YamlPath } from './source.js';
+import { fromContainerlab, isContainerlab } from './containerlab.js';
+import { pathString, YamlSource, type Locator, type YamlPath } from './source.js';
 import { checkWorkloads, migrationFromRaw, workloadsFromRaw } from './workloads.js';
 import { checkStrategySettings } from '../migration/strategy.js';
 
@@ -21,11 +25,46 @@ function endpoint(s: string): Endpoint {
   return iface ? { node: node!, iface } : { node: node! };
 }
 
+const optional = <K extends string, V>(key: K, v: V | undefined) => (v === undefined ? {} : ({ [key]: v } as Record<K, V>));
+
 function strings(labels: Raw | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(labels ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
-function toModel(raw: Raw, source: string, report: Report): Topology {
+const CONTAINER_KEYS = ['image', 'env', 'binds', 'cmd', 'exec'] as const;
+
+/** A relative host path is relative to the topology file's folder, as containerlab reads it. */
+function fromFolder(base: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(base, path);
+}
+
+/** Present only when the node says something about its container. */
+function containerOf(n: Raw, base: string): ContainerSettings | undefined {
+  if (!CONTAINER_KEYS.some((k) => n[k] !== undefined)) return undefined;
+  return {
+    ...(n.image ? { image: n.image } : {}),
+    env: strings(n.env),
+    binds: ((n.binds ?? []) as string[]).map((b) => {
+      const [host, ...rest] = b.split(':');
+      return [fromFolder(base, host!), ...rest].join(':');
+    }),
+    ...(n.cmd ? { cmd: n.cmd } : {}),
+    exec: n.exec ?? [],
+  };
+}
+
+/** The configuration must exist now: the daemons it needs are read from it. */
+function frrOf(name: string, n: Raw, base: string, report: Report): FrrSettings | undefined {
+  if (!n.frr) return undefined;
+  const config = fromFolder(base, n.frr.config);
+  if (!existsSync(config)) {
+    report(['nodes', name, 'frr', 'config'], `FRR configuration ${config} does not exist`, `paths are relative to the topology file's folder (${base})`);
+    return { config, daemons: daemonsFor('', n.frr.daemons) };
+  }
+  return { config, daemons: daemonsFor(readFileSync(config, 'utf8'), n.frr.daemons) };
+}
+
+function toModel(raw: Raw, source: string, base: string, report: Report): Topology {
   const named = (raw.pages ?? {}) as Raw;
   const pagesOf = (node: string, list: (string | Raw)[]): PageSpec[] =>
     list.flatMap((p, i) => {
@@ -50,6 +89,8 @@ function toModel(raw: Raw, source: string, report: Report): Topology {
     announce: n.announce ?? [],
     ...(n.subnet ? { subnet: n.subnet } : {}),
     ...(n.translator ? { translator: { backend: n.translator.backend ?? 'auto', lan: n.translator.lan, pages: pagesOf(name, n.translator.pages) } } : {}),
+    ...optional('container', containerOf(n, base)),
+    ...optional('frr', frrOf(name, n, base, report)),
   }));
   const links: LinkSpec[] = ((raw.links ?? []) as (string | Raw)[]).map((l, i) => {
     if (typeof l === 'string') {
@@ -86,31 +127,44 @@ function checkTranslators(raw: Raw, t: Topology, report: Report): void {
   checkPageSets(t, report, (node, i) => ['nodes', node, 'translator', 'pages', i]);
 }
 
-/** Parse and validate; throws TopologyError listing every problem with file:line:col. */
+/**
+ * Parse and validate a warplab or a containerlab file (converted first, see containerlab.ts);
+ * throws TopologyError listing every problem with file:line:col.
+ */
 export function parseTopology(text: string, file = '<inline>'): Topology {
   const src = new YamlSource(text, file);
   if (src.syntaxIssues.length) throw new TopologyError(src.syntaxIssues);
   const raw = src.value();
+  if (isContainerlab(file, raw)) {
+    const c = fromContainerlab(src);
+    return { ...topologyOf(c.document, file, c.locator), ...(c.notes.length ? { notes: c.notes } : {}) };
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new TopologyError([{ pos: { file, line: 1, col: 1 }, path: '', message: 'a topology is a mapping', expected: 'keys name, nodes, links, …', hint: 'see topologies/*.yaml for examples' }]);
   }
-  const issues: Issue[] = schemaIssues(src, raw, topologySchemaPath);
+  return topologyOf(raw as Raw, file, src);
+}
+
+/** A warplab document, checked; `at` places its problems in the file. */
+function topologyOf(raw: Raw, file: string, at: Locator): Topology {
+  const issues: Issue[] = schemaIssues(at, raw, topologySchemaPath);
   if (issues.length) throw new TopologyError(issues);
 
   const report: Report = (path: YamlPath, message, hint, key = false) =>
-    issues.push({ pos: src.locate(path, key), path: pathString(path), message, ...(hint ? { hint } : {}) });
-  const rawNodes = (raw as Raw).nodes as Raw;
+    issues.push({ pos: at.locate(path, key), path: pathString(path), message, ...(hint ? { hint } : {}) });
+  const rawNodes = raw.nodes as Raw;
   const addressPath = (node: string, iface: string, k: number): YamlPath => {
     const base = ['nodes', node, 'interfaces', iface, 'ipv4'];
     return Array.isArray(rawNodes[node]?.interfaces?.[iface]?.ipv4) ? [...base, k] : base;
   };
 
-  let topo = toModel(raw as Raw, file, report);
+  const folder = file === '<inline>' ? process.cwd() : dirname(resolve(file));
+  let topo = toModel(raw, file, folder, report);
   checkTopology(topo, report, addressPath);
-  checkTranslators(raw as Raw, topo, report);
-  checkWorkloads(topo, raw as Raw, report);
+  checkTranslators(raw, topo, report);
+  checkWorkloads(topo, raw, report);
   if (!issues.length && topo.routing === 'auto') topo = autoRoutes(topo, report);
-  if (!issues.length) checkStrategySettings(topo, (raw as Raw).migration, src, issues);
+  if (!issues.length) checkStrategySettings(topo, raw.migration, at, issues);
   if (issues.length) throw new TopologyError(issues.sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col));
   return topo;
 }

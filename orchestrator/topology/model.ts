@@ -80,7 +80,7 @@ export interface ContainerSettings {
 export interface FrrSettings {
   /** frr.conf (integrated configuration), a path on the orchestrator's machine. */
   config: string;
-  /** zebra and these (bgpd, ospfd, …); the loader fills in those the config names. */
+  /** zebra first, then those the topology names or, when it names none, those the config needs. */
   daemons: string[];
 }
 
@@ -161,6 +161,8 @@ export interface Topology {
   migration?: MigrationSpec;
   /** Where it was loaded from, for messages. */
   source: string;
+  /** What the loader ignored or substituted in a converted file (containerlab), one sentence each. */
+  notes?: string[];
 }
 
 /** The settings a strategy runs with in this topology (as its loader check left them). */

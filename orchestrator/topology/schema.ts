@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Issue } from '../errors.js';
-import { pathString, type YamlPath, type YamlSource } from './source.js';
+import { pathString, type Locator, type YamlPath } from './source.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const cache = new Map<string | object, ValidateFunction>();
@@ -150,7 +150,7 @@ export function schemaProblems(data: unknown, schema: string | object, at: YamlP
 }
 
 /** Schema problems as issues at file:line:col, in file order. */
-export function schemaIssues(src: YamlSource, data: unknown, schema: string | object, at: YamlPath = []): Issue[] {
+export function schemaIssues(src: Locator, data: unknown, schema: string | object, at: YamlPath = []): Issue[] {
   return schemaProblems(data, schema, at)
     .map(({ path, key, ...rest }) => ({ pos: src.locate(path, key), path: pathString(path), ...rest }))
     .sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);

@@ -4,7 +4,12 @@ import type { Issue, SourcePosition } from '../errors.js';
 
 export type YamlPath = (string | number)[];
 
-export class YamlSource {
+/** Where a path of a document lies in its file (a converted document's paths lie in its source). */
+export interface Locator {
+  locate(path: YamlPath, key?: boolean): SourcePosition;
+}
+
+export class YamlSource implements Locator {
   private readonly lines = new LineCounter();
   readonly doc: Document;
   readonly syntaxIssues: Issue[] = [];

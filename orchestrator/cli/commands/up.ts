@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { attach, up } from '../../lab/lab.js';
 import { loadTopologyFile } from '../../topology/load.js';
-import { interruptible, printJson, progressLine, stateDirOption } from '../output.js';
+import { interruptible, printJson, printNotes, progressLine, stateDirOption } from '../output.js';
 import { describeLab, printLab } from './inspect.js';
 import { applySubstrateFlags, withSubstrateOptions, type SubstrateFlags } from '../substrate-options.js';
 
@@ -9,7 +9,7 @@ export function upCommand(): Command {
   return withSubstrateOptions(
     new Command('up')
       .description('build a lab from a topology file and record it in the state directory')
-      .argument('<file>', 'topology YAML file'),
+      .argument('<file>', 'topology YAML file, or a containerlab *.clab.yml'),
   )
     .addOption(stateDirOption())
     .option('--no-workloads', "build the network only; do not start the topology's VMs and containers")
@@ -28,6 +28,7 @@ Examples:
     .action(async (file: string, opts: SubstrateFlags & { stateDir: string; json?: boolean; workloads: boolean }) => {
       applySubstrateFlags(opts);
       const t = await loadTopologyFile(file);
+      printNotes(t.notes);
       const progress = progressLine();
       const irq = interruptible();
       const started = performance.now();

@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { isValidationError, validateFile } from '../../validate.js';
-import { printJson } from '../output.js';
+import { printJson, printNotes } from '../output.js';
 
 export function validateCommand(): Command {
   return new Command('validate')
     .description('check topology and scenario files: schema, names, links, addresses, routes, steps (no root needed)')
-    .argument('<files...>', 'topology or scenario YAML files')
+    .argument('<files...>', 'topology or scenario YAML files (containerlab *.clab.yml files too)')
     .option('--json', 'print results as JSON')
     .addHelpText('after', `
 Every problem is reported at once, as FILE:LINE:COL: YAML.PATH: message, with what was
@@ -27,7 +27,8 @@ Example:
           }
           const t = v.topology;
           const computed = t.nodes.reduce((s, n) => s + n.routes.filter((r) => r.auto).length, 0);
-          results.push({ file, ok: true, kind: 'topology', name: t.name, nodes: t.nodes.length, links: t.links.length, workloads: t.workloads.length, computedRoutes: computed });
+          results.push({ file, ok: true, kind: 'topology', name: t.name, nodes: t.nodes.length, links: t.links.length, workloads: t.workloads.length, computedRoutes: computed, ...(t.notes ? { notes: t.notes } : {}) });
+          if (!opts.json) printNotes(t.notes);
           if (!opts.json) console.log(`ok  ${file}: lab ${t.name}, ${t.nodes.length} nodes, ${t.links.length} links${t.workloads.length ? `, ${t.workloads.length} workloads` : ''}${t.routing === 'auto' ? `, ${computed} routes computed` : ''}`);
         } catch (e) {
           if (!isValidationError(e)) throw e;
