@@ -134,11 +134,11 @@ export class DockerSubstrate implements Substrate {
       ctx.record([{ kind: 'netns', name: NODE_OBJECT, node: n.name, netns: `/proc/${pid}/ns/net`, ...(netnsInode(pid) ? { inode: netnsInode(pid)! } : {}) }]);
       ctx.progress({ stage: 'containers', done: ++done, total: t.nodes.length });
     });
+    check(); // an interrupt is the answer, not the starts it cut short
     const failed = started.map((r, i) => [t.nodes[i]!.name, r] as const).filter(([, r]) => r.status === 'rejected');
     if (failed.length) {
       throw new SubstrateError(`containers failed to start:\n${failed.map(([n, r]) => `  ${n}: ${dockerMessage((r as PromiseRejectedResult).reason)}`).join('\n')}`);
     }
-    check();
 
     const wires = pidWires(wiresOf(t), pids);
     ctx.record(wires.flatMap((w) => [w.a, w.b]).map((e) => ({ kind: 'link' as const, name: e.ifname, node: e.node, netns: `/proc/${e.ns}/ns/net` })));

@@ -75,8 +75,11 @@ function liveNodes(substrate: string, lab: StartedLab): number {
   return s.objects.filter((o) => (o.name === MININET_NODE || o.name === DOCKER_NODE) && carriesMark(Number(/\/proc\/(\d+)\//.exec(o.netns ?? '')?.[1]), s.mark)).length;
 }
 
-/** Mininet's `up` has begun making nodes once its sandbox holds a few processes. */
-const started = (substrate: string, lab: string) => labStarted(lab, substrate === 'mininet' ? 4 : 1);
+/**
+ * Mininet's `up` has begun making nodes once its sandbox holds a few processes; docker's once
+ * containers run beside its dockerd and containerd (each with a shim, all carrying the mark).
+ */
+const started = (substrate: string, lab: string) => labStarted(lab, substrate === 'mininet' ? 4 : substrate === 'docker' ? 10 : 1);
 
 for (const substrate of testSubstrates()) {
   describe(`@root lab lifecycle on ${substrate}`, function () {
