@@ -111,6 +111,8 @@ function nodeDocument(name: string, kind: string, layers: Layer[], notes: string
       const v = settings[k];
       if (v !== undefined && (typeof v !== 'object' || Object.keys(v).length)) doc[k] = v;
     }
+    // A containerlab user's image is often not on this machine: warplab's stands in, saying so.
+    if (doc.image) doc['image-missing'] = 'substitute';
   }
   if (kind === 'frr') {
     const daemons = first(layers, 'extras')?.value?.frr?.daemons;

@@ -43,6 +43,7 @@ function containerOf(n: Raw, base: string): ContainerSettings | undefined {
   if (!CONTAINER_KEYS.some((k) => n[k] !== undefined)) return undefined;
   return {
     ...(n.image ? { image: n.image } : {}),
+    ...(n['image-missing'] === 'substitute' ? { substituteMissingImage: true } : {}),
     env: strings(n.env),
     binds: ((n.binds ?? []) as string[]).map((b) => {
       const [host, ...rest] = b.split(':');

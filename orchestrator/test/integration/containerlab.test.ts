@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { frrExtension, vtysh } from '../../frr/extension.js';
 import { up, type StartedLab } from '../../lab/lab.js';
+import { cmdline } from '../../lab/processes.js';
 import { packageRoot } from '../../paths.js';
 import { loadTopologyFile } from '../../topology/load.js';
 import type { Topology } from '../../topology/model.js';
@@ -35,8 +36,8 @@ async function converged(lab: StartedLab): Promise<number> {
 
 const runDirs = (name: string) => (existsSync('/var/run/frr') ? readdirSync('/var/run/frr').filter((d) => d.startsWith(`wl-${name}-`)) : []);
 
-// FRR's daemons run through the node's Shell; tried on the default substrate.
-for (const substrate of testSubstrates().filter((s) => s === 'netns')) describe(`@root containerlab file with FRR nodes on ${substrate}`, function () {
+// FRR's daemons run through the node's Shell, the exec lines through its imageShell.
+for (const substrate of testSubstrates()) describe(`@root containerlab file with FRR nodes on ${substrate}`, function () {
   this.timeout(120_000);
   let stateDir: string;
   let t: Topology;
@@ -55,7 +56,8 @@ for (const substrate of testSubstrates().filter((s) => s === 'netns')) describe(
   it('frr-ospf.clab.yml: exec lines address the hosts, OSPF converges, h1 pings h2 across r1-r2-r3, down leaves nothing', async () => {
     {
       await using lab = await up(t, { stateDir, substrate });
-      assert.equal(labProcesses(t.name).length, 6, 'zebra and ospfd on each of the three routers');
+      const daemons = labProcesses(t.name).filter((p) => cmdline(p)[0]?.startsWith('/usr/lib/frr/'));
+      assert.equal(daemons.length, 6, 'zebra and ospfd on each of the three routers');
       assert.deepEqual(runDirs(t.name).sort(), ['r1', 'r2', 'r3'].map((r) => `wl-${t.name}-${r}`));
       const ms = await converged(lab);
       console.log(`      OSPF converged ${ms} ms after up`);
@@ -71,7 +73,7 @@ for (const substrate of testSubstrates().filter((s) => s === 'netns')) describe(
   });
 });
 
-for (const substrate of testSubstrates().filter((s) => s === 'netns')) describe(`@root containerlab file with linux nodes and a bridge on ${substrate}`, function () {
+for (const substrate of testSubstrates()) describe(`@root containerlab file with linux nodes and a bridge on ${substrate}`, function () {
   this.timeout(60_000);
   let stateDir: string;
   before(async function () {

@@ -36,7 +36,7 @@ describe('containerlab files', () => {
     assert.deepEqual(kinds(t), { r1: 'router', r2: 'router', r3: 'router', h1: 'host', h2: 'host' });
     assert.deepEqual(nodeByName(t, 'r2')!.frr, { config: join(dir, 'frr-ospf', 'r2.conf'), daemons: ['zebra', 'ospfd'] });
     assert.equal(nodeByName(t, 'r2')!.container, undefined);
-    assert.deepEqual(nodeByName(t, 'h1')!.container, { image: 'alpine:3.20', env: {}, binds: [], exec: ['ip addr add 192.168.1.2/24 dev eth1', 'ip route add default via 192.168.1.1'] });
+    assert.deepEqual(nodeByName(t, 'h1')!.container, { image: 'alpine:3.20', substituteMissingImage: true, env: {}, binds: [], exec: ['ip addr add 192.168.1.2/24 dev eth1', 'ip route add default via 192.168.1.1'] });
     assert.deepEqual(nodeByName(t, 'r1')!.interfaces, [{ name: 'eth1', ipv4: [], announce: true }, { name: 'eth2', ipv4: [], announce: true }]);
     assert.deepEqual(t.links.map((l) => `${l.a.node}:${l.a.iface} ${l.b.node}:${l.b.iface}`), ['h1:eth1 r1:eth1', 'r1:eth2 r2:eth1', 'r2:eth2 r3:eth1', 'r3:eth2 h2:eth1']);
     assert.deepEqual(t.notes, ["image of r1, r2, r3 not used: warplab runs Debian's FRR in the node's namespace (apt-get install frr); no FRR image is needed"]);
@@ -64,9 +64,9 @@ topology:
     m: {}
   links: [{endpoints: [n:eth1, m:eth1]}]
 `, 'merge.clab.yml');
-    assert.deepEqual(nodeByName(t, 'n')!.container, { image: 'g:1', env: { A: 'd', B: 'k', C: 'g', D: 'n' }, binds: ['/n:/n', '/d:/d'], cmd: 'sleep 1', exec: ['d1', 'k1', 'g1', 'n1'] });
+    assert.deepEqual(nodeByName(t, 'n')!.container, { image: 'g:1', substituteMissingImage: true, env: { A: 'd', B: 'k', C: 'g', D: 'n' }, binds: ['/n:/n', '/d:/d'], cmd: 'sleep 1', exec: ['d1', 'k1', 'g1', 'n1'] });
     assert.deepEqual(nodeByName(t, 'n')!.labels, { x: 'd', y: 'n' });
-    assert.deepEqual(nodeByName(t, 'm')!.container, { image: 'k:1', env: { A: 'd', B: 'k', C: 'k' }, binds: ['/d:/d'], cmd: 'sleep 1', exec: ['d1', 'k1'] });
+    assert.deepEqual(nodeByName(t, 'm')!.container, { image: 'k:1', substituteMissingImage: true, env: { A: 'd', B: 'k', C: 'k' }, binds: ['/d:/d'], cmd: 'sleep 1', exec: ['d1', 'k1'] });
   });
 
   describe('a linux node is a router when it turns IPv4 forwarding on', () => {
