@@ -12,7 +12,7 @@ import { registerSubstrate } from '../../substrate/registry.js';
 import { parseTopology } from '../../topology/load.js';
 import type { Topology } from '../../topology/model.js';
 import { startEngine, type DockerEngine } from '../../workload/docker/index.js';
-import { cleanStateDir, labProcesses, requireSubstrate, tempStateDir, testName } from '../helpers.js';
+import { cleanStateDir, labProcesses, removeDir, requireSubstrate, tempStateDir, testName } from '../helpers.js';
 
 const chain = (name: string): Topology => parseTopology(chainTopologyYaml(2, testName(name)));
 
@@ -32,14 +32,17 @@ describe('@root docker substrate', function () {
   describe("on a daemon of the user's (--docker-host)", () => {
     let engine: DockerEngine;
     let substrate: Disposable;
+    let home: string;
     before(async () => {
       // The "user's" daemon: an engine of its own, outside any lab.
-      engine = await startEngine({ dir: join(tempStateDir(), 'users-docker'), shell: new LocalShell() });
+      home = tempStateDir();
+      engine = await startEngine({ dir: join(home, 'users-docker'), shell: new LocalShell() });
       substrate = registerSubstrate('docker-users', () => new DockerSubstrate({ dockerHost: `unix://${engine.socket}` }));
     });
     after(async () => {
       substrate[Symbol.dispose]();
       await engine.stop();
+      removeDir(home);
     });
 
     it("builds the lab there and removes only its labelled containers: the user's own and another lab's stay", async () => {
