@@ -7,6 +7,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import { ExecError, Interrupted, SubstrateError } from '../errors.js';
@@ -33,6 +34,8 @@ export interface SshHost {
 /** Below OpenSSH's MaxSessions (10): a little room for an interactive `ssh` to the same host. */
 export const MAX_CHANNELS = 8;
 const POLL_MS = 200;
+/** Channel refusals taken as "not yet" (25, 50 … 400 ms apart) before one counts. */
+const OPEN_RETRIES = 5;
 
 // ---- host keys ----
 
@@ -146,29 +149,42 @@ export interface Outcome {
   cut?: 'timeout' | 'abort';
 }
 
-/** Collects a channel's output until it closes; a timeout or an abort kills the command and closes the channel. */
-function collect(ch: ClientChannel, o: RunOptions): Promise<Outcome> {
+/**
+ * A command that may have to be ended tells its PID first, on stderr, and then becomes the
+ * command (exec): OpenSSH refuses signal requests for root's sessions ("session signalling
+ * requires privilege separation"), so warplab kills its process group itself.
+ */
+const tellingPid = (command: string) => `echo $$ >&2; exec ${command}`;
+
+/** Splits the PID line that `tellingPid` put first on stderr from the command's own. */
+function splitPid(stderr: string): [number | undefined, string] {
+  const nl = stderr.indexOf('\n');
+  return nl < 0 ? [undefined, stderr] : [Number(stderr.slice(0, nl)) || undefined, stderr.slice(nl + 1)];
+}
+
+/**
+ * Collects a channel's output until it closes, or until a timeout or an abort: then the
+ * channel is closed and the answer given at once, with the PID to kill.
+ */
+function collect(ch: ClientChannel, o: RunOptions, withPid: boolean): Promise<Outcome & { pid?: number }> {
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let code: number | null = null;
-    let cut: Outcome['cut'];
-    const stop = (why: NonNullable<Outcome['cut']>) => {
-      cut ??= why;
-      ch.signal('KILL'); // OpenSSH ≥ 7.9 delivers it; closing the channel is the fallback
-      ch.close();
+    const finish = (cut?: Outcome['cut']) => {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', abort);
+      const [pid, stderr] = withPid ? splitPid(Buffer.concat(err).toString()) : [undefined, Buffer.concat(err).toString()];
+      resolve({ code, stdout: Buffer.concat(out).toString(), stderr, ...(cut ? { cut, pid } : {}) });
+      if (cut) ch.close();
     };
-    const timer = o.timeoutMs ? setTimeout(() => stop('timeout'), o.timeoutMs) : undefined;
-    const abort = () => stop('abort');
+    const timer = o.timeoutMs ? setTimeout(() => finish('timeout'), o.timeoutMs) : undefined;
+    const abort = () => finish('abort');
     o.signal?.addEventListener('abort', abort, { once: true });
     ch.on('data', (b: Buffer) => out.push(b));
     ch.stderr.on('data', (b: Buffer) => err.push(b));
     ch.on('exit', (c: number | null) => (code = typeof c === 'number' ? c : null));
-    ch.on('close', () => {
-      clearTimeout(timer);
-      o.signal?.removeEventListener('abort', abort);
-      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), ...(cut ? { cut } : {}) });
-    });
+    ch.on('close', () => finish());
     ch.on('error', () => {}); // a write after the command exited: its output still counts
     ch.end(o.input ?? '');
     if (o.signal?.aborted) abort();
@@ -185,6 +201,17 @@ function sha256File(path: string): Promise<string> {
   });
 }
 
+export interface ConnectionOptions {
+  /** Default MAX_CHANNELS. */
+  maxChannels?: number;
+  /**
+   * The byte stream to the host's sshd when it is not a TCP connection from here to
+   * address:port (a test rig's unix socket into its namespace). Host keys are still checked
+   * for address:port.
+   */
+  dial?: () => Duplex;
+}
+
 /** One ssh2 connection to a host, opened on first use and again (once per channel) after it dropped. */
 export class SshConnection {
   private client?: Promise<Client>;
@@ -195,15 +222,27 @@ export class SshConnection {
 
   constructor(
     readonly host: SshHost,
-    maxChannels = MAX_CHANNELS,
+    private readonly opts: ConnectionOptions = {},
   ) {
-    this.slots = new Slots(maxChannels);
+    this.slots = new Slots(opts.maxChannels ?? MAX_CHANNELS);
     this.plain = new SshShell(this, host.name);
   }
 
-  /** Runs one command line through the user's login shell on the host. */
-  run(command: string, o: RunOptions = {}): Promise<Outcome> {
-    return this.slots.use(async () => collect(await this.channel<ClientChannel>((c, cb) => c.exec(command, cb)), o));
+  /**
+   * Runs one command line through the user's login shell on the host. With a timeout or a
+   * signal it must be one simple command: it is exec'd, so that its process group can be
+   * killed when it is cut short.
+   */
+  async run(command: string, o: RunOptions = {}): Promise<Outcome> {
+    const killable = o.timeoutMs !== undefined || o.signal !== undefined;
+    const { pid, ...outcome } = await this.slots.use(() =>
+      this.channel<ClientChannel, Promise<Outcome & { pid?: number }>>(
+        (c, cb) => c.exec(killable ? tellingPid(command) : command, cb),
+        (ch) => collect(ch, o, killable),
+      ),
+    );
+    if (pid) await this.run(`kill -s KILL -- -${pid}`).catch(() => {}); // gone meanwhile: nothing to do
+    return outcome;
   }
 
   /**
@@ -219,7 +258,7 @@ export class SshConnection {
     ]);
     if (there.stdout.split(' ')[0] === local) return false;
     const tmp = `${remotePath}.warplab-${randomBytes(4).toString('hex')}`;
-    await this.slots.use(async () => this.put(await this.channel<SFTPWrapper>((c, cb) => c.sftp(cb)), localPath, tmp));
+    await this.slots.use(() => this.channel<SFTPWrapper, Promise<void>>((c, cb) => c.sftp(cb), (sftp) => this.put(sftp, localPath, tmp)));
     await this.plain.exec(['sh', '-c', 'chmod "$1" -- "$2" && mv -f -- "$2" "$3"', 'sh', mode, tmp, remotePath]);
     return true;
   }
@@ -238,17 +277,29 @@ export class SshConnection {
     return new Promise<void>((resolve, reject) => sftp.fastPut(localPath, remotePath, (e) => (e ? reject(e) : resolve()))).finally(() => sftp.end());
   }
 
-  /** Opens a channel; when the connection turns out to have dropped, reconnects once and tries again. */
-  private async channel<T>(open: (c: Client, cb: (e: Error | undefined, ch: T) => void) => void): Promise<T> {
-    for (let retried = false; ; retried = true) {
+  /**
+   * Opens a channel. When the connection turns out to have dropped, reconnects once. When
+   * sshd refuses the channel, asks again a little later: sshd frees a closed session's place
+   * only on its next turn, so a channel opened as soon as another closed can find no room
+   * ("no more sessions") although never more than maxChannels are open here. `use` gets the
+   * channel at once: an exit status that came with the channel's confirmation is an event
+   * no one would hear after an await.
+   */
+  private async channel<T, R>(open: (c: Client, cb: (e: Error | undefined, ch: T) => void) => void, use: (ch: T) => R): Promise<Awaited<R>> {
+    let reconnected = false;
+    for (let refused = 0; ; ) {
       const current = this.connected();
       const client = await current;
       try {
-        return await new Promise<T>((resolve, reject) => open(client, (e, ch) => (e ? reject(e) : resolve(ch))));
+        return await new Promise<Awaited<R>>((resolve, reject) => open(client, (e, ch) => (e ? reject(e) : resolve(use(ch) as Awaited<R>))));
       } catch (e) {
-        const dropped = this.client !== current || (e as Error).message === 'Not connected';
-        if (retried || !dropped || this.closed) throw e;
-        if (this.client === current) this.client = undefined;
+        if (this.closed) throw e;
+        if (!reconnected && (this.client !== current || (e as Error).message === 'Not connected')) {
+          reconnected = true;
+          if (this.client === current) this.client = undefined;
+        } else if ('reason' in (e as object) && refused < OPEN_RETRIES) {
+          await sleep(25 << refused++);
+        } else throw e;
       }
     }
   }
@@ -276,6 +327,7 @@ export class SshConnection {
         port: h.port ?? 22,
         username: h.user ?? 'root',
         ...authOf(h),
+        ...(this.opts.dial ? { sock: this.opts.dial() } : {}),
         keepaliveInterval: 10_000,
         hostVerifier: (key: Buffer) => {
           refusal = hostKeyProblem(h, key);
@@ -330,7 +382,7 @@ class RemoteProc implements RemoteProcess {
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
-    void this.started.then((pid) => this.conn.run(`kill -${signal.replace(/^SIG/, '')} ${pid}`)).catch(() => {});
+    void this.started.then((pid) => this.conn.run(`kill -s ${signal.replace(/^SIG/, '')} ${pid}`)).catch(() => {});
   }
 
   /** Until the PID runs nothing but a zombie (or nothing), or the connection is closed. */
@@ -361,7 +413,7 @@ export class SshShell implements Shell {
     const o = await this.conn.run(commandLine(argv, this.prefix, { ...this.baseEnv, ...opts.env }), opts);
     const res: ExecResult = { argv, exitCode: o.code ?? -1, stdout: o.stdout, stderr: o.stderr, durationMs: performance.now() - started };
     if (o.cut === 'abort') throw new Interrupted(`interrupted: ${argv.join(' ')}`);
-    if (o.code !== 0 && opts.check !== false) {
+    if ((o.code !== 0 || o.cut) && opts.check !== false) {
       const why = o.cut === 'timeout' ? `${res.stderr}\n(timed out after ${opts.timeoutMs} ms)` : res.stderr;
       throw new ExecError(argv, this.where, o.code, res.stdout, why, res.durationMs);
     }

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { closeSync, chmodSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, chmodSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2, { type Connection, type ServerChannel, type Session } from 'ssh2';
@@ -16,17 +16,45 @@ import { commandLine, fingerprintOf, knownHostsName, SshConnection, SshShell, ty
 
 const { Server, utils } = ssh2;
 
-/** Runs one exec request here; a signal request or the client closing the channel kills it. */
+/** Processes here whose argv is `argv`. */
+function running(argv: string[]): boolean {
+  return readdirSync('/proc').some((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'latin1') === `${argv.join('\0')}\0`;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A `sleep` no other test runs, and whether it has been seen running. */
+function uniqueSleep(): [string[], () => boolean] {
+  const argv = ['sleep', `9.${randomBytes(3).readUIntBE(0, 3)}`];
+  let seen = false;
+  const timer = setInterval(() => (seen ||= running(argv)), 20);
+  setTimeout(() => clearInterval(timer), 1000);
+  return [argv, () => seen];
+}
+
+async function until(ok: () => boolean, ms = 3000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return ok();
+}
+
+/**
+ * Runs one exec request here, in a session of its own, as sshd does. Like OpenSSH for root,
+ * it takes no signal requests and leaves the command running when the client closes the
+ * channel.
+ */
 function runHere(session: Session, count: { open: number }): void {
   session.on('exec', (accept, _reject, info) => {
     const ch: ServerChannel = accept();
-    const child = spawn('sh', ['-c', info.command], { stdio: 'pipe' });
+    const child = spawn('sh', ['-c', info.command], { stdio: 'pipe', detached: true });
     ch.pipe(child.stdin);
     child.stdin.on('error', () => {});
     child.stdout.pipe(ch, { end: false });
     child.stderr.pipe(ch.stderr);
-    session.on('signal', (_a, _r, s) => child.kill(`SIG${s.name}` as NodeJS.Signals));
-    ch.on('close', () => child.exitCode === null && child.kill('SIGKILL'));
     child.on('close', (code, sig) => {
       if (code !== null) ch.exit(code);
       else ch.exit(sig!.replace(/^SIG/, ''), false, '');
@@ -56,8 +84,13 @@ function runHere(session: Session, count: { open: number }): void {
 class FakeSshd {
   readonly hostKey = utils.generateKeyPairSync('ed25519');
   readonly clientKey = utils.generateKeyPairSync('ed25519');
-  /** Sessions open now, the most at once, connections made, files opened by SFTP. */
-  readonly seen = { sessions: 0, maxSessions: 0, connections: 0, sftpOpens: { open: 0 } };
+  /**
+   * Sessions the client has open now and the most at once; places taken (a closed session
+   * keeps its place for `holdMs`, as sshd's until its next turn) and refusals; connections
+   * made; files opened by SFTP.
+   */
+  readonly seen = { sessions: 0, maxSessions: 0, places: 0, refused: 0, connections: 0, sftpOpens: { open: 0 } };
+  holdMs = 0;
   readonly clients: Connection[] = [];
   private readonly server = new Server({ hostKeys: [this.hostKey.private] }, (c) => this.serve(c));
   port = 0;
@@ -89,10 +122,14 @@ class FakeSshd {
     });
     c.on('ready', () =>
       c.on('session', (accept, reject) => {
-        if (this.seen.sessions >= 10) return reject(); // OpenSSH's MaxSessions
+        if (this.seen.places >= 10) return (this.seen.refused++, reject()); // OpenSSH's MaxSessions
         const session = accept();
+        this.seen.places++;
         this.seen.maxSessions = Math.max(this.seen.maxSessions, ++this.seen.sessions);
-        session.on('close', () => this.seen.sessions--);
+        session.on('close', () => {
+          this.seen.sessions--;
+          setTimeout(() => this.seen.places--, this.holdMs);
+        });
         runHere(session, this.seen.sftpOpens);
       }),
     );
@@ -155,16 +192,27 @@ describe('SSH shell (against an in-process sshd stand-in)', function () {
     assert.equal((await s.exec(argv, { check: false })).exitCode, 3);
   });
 
-  it('ends a command at its timeout and says so', async () => {
+  it('ends a command at its timeout, on the host too, and says so', async () => {
     const t0 = Date.now();
-    await assert.rejects(shell().exec(['sleep', '10'], { timeoutMs: 300 }), (e: unknown) => e instanceof ExecError && /\(timed out after 300 ms\)/.test(e.message));
-    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    const [argv, started] = uniqueSleep();
+    await assert.rejects(shell().exec(argv, { timeoutMs: 300 }), (e: unknown) => e instanceof ExecError && /\(timed out after 300 ms\)/.test(e.message));
+    assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
+    assert.ok(started(), 'it ran');
+    assert.ok(await until(() => !running(argv)), 'the command was killed');
   });
 
-  it('answers an abort with Interrupted', async () => {
+  it('answers an abort with Interrupted and ends the command', async () => {
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 200);
-    await assert.rejects(shell().exec(['sleep', '10'], { signal: ac.signal }), Interrupted);
+    const [argv] = uniqueSleep();
+    setTimeout(() => ac.abort(), 300);
+    await assert.rejects(shell().exec(['sh', '-c', `${argv.join(' ')}; echo never`], { signal: ac.signal }), Interrupted);
+    assert.ok(await until(() => !running(argv)), 'the command and its children were killed');
+  });
+
+  it('gives a timed-out command with check: false exit code -1, and stderr without the PID line', async () => {
+    const r = await shell().exec(['sh', '-c', 'echo err >&2; sleep 5'], { timeoutMs: 300, check: false });
+    assert.deepEqual([r.exitCode, r.stderr], [-1, 'err\n']);
+    assert.equal((await shell().exec(['sh', '-c', 'echo err >&2'], { timeoutMs: 5000 })).stderr, 'err\n');
   });
 
   it('queues commands beyond 8 channels instead of failing at the server limit', async () => {
@@ -173,6 +221,19 @@ describe('SSH shell (against an in-process sshd stand-in)', function () {
     const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => s.exec(['sh', '-c', `sleep 0.2; echo ${i}`])));
     assert.deepEqual(outs.map((r) => r.stdout), Array.from({ length: 20 }, (_, i) => `${i}\n`));
     assert.equal(sshd.seen.maxSessions, 8);
+  });
+
+  it('asks again when the server refuses a channel because a closed one still holds its place', async () => {
+    sshd.holdMs = 100;
+    sshd.seen.refused = 0;
+    try {
+      const s = new SshShell(connect(host()), 'ssh h1');
+      const outs = await Promise.all(Array.from({ length: 30 }, (_, i) => s.exec(['echo', String(i)])));
+      assert.deepEqual(outs.map((r) => r.stdout), Array.from({ length: 30 }, (_, i) => `${i}\n`));
+      assert.ok(sshd.seen.refused > 0, 'the server refused some channels');
+    } finally {
+      sshd.holdMs = 0;
+    }
   });
 
   it('reconnects once when the connection dropped', async () => {
@@ -245,9 +306,7 @@ describe('SSH shell (against an in-process sshd stand-in)', function () {
     assert.equal(p.pid, pid);
     assert.deepEqual(told, [p]);
     // `$!` is told as soon as the shell forks; env sets the mark when it execs, a moment later
-    const deadline = Date.now() + 2000;
-    while (!carriesMark(pid, 'warplab:sshtest:1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(carriesMark(pid, 'warplab:sshtest:1'), 'the process carries the lab mark');
+    assert.ok(await until(() => carriesMark(pid, 'warplab:sshtest:1')), 'the process carries the lab mark');
     assert.equal(p.host, 'h1');
     const t0 = Date.now();
     p.kill();
