@@ -129,7 +129,8 @@ export async function startSshRig(): Promise<SshRig> {
     await waitFor('sshd', () => /Server listening on 127\.0\.0\.1 port 22/.test(readFileSync(join(dir, 'sshd.log'), { encoding: 'utf8', flag: 'a+' })));
     sshdMnt = mountNs(sshd.pid!);
     const sock = join(dir, 'sshd.sock');
-    started.push(spawn('ip', ['netns', 'exec', netns, 'socat', `UNIX-LISTEN:${sock},fork,mode=600`, 'TCP:127.0.0.1:22'], { stdio: 'ignore' }));
+    // nodelay: what setNoDelay does on a direct connection (p90 per command 49 → 10 ms)
+    started.push(spawn('ip', ['netns', 'exec', netns, 'socat', `UNIX-LISTEN:${sock},fork,mode=600`, 'TCP:127.0.0.1:22,nodelay'], { stdio: 'ignore' }));
     await waitFor('socat', () => existsSync(sock));
 
     // known_hosts as OpenSSH's own tools write it, hashed (-H)
