@@ -16,7 +16,9 @@ cd "$(dirname "$0")/.."
 # userspace switch; the lib*-dev/protobuf packages build CRIU >= 4.1 (ci/criu.sh); bird2: the
 # routing-update strategy's BGP daemons, which warplab starts in the routers' namespaces only (never
 # the system-wide service); frr: the daemons of frr nodes (containerlab's kind frr), likewise
-# per node under lab-unique names, apart from the package's own service.
+# per node under lab-unique names, apart from the package's own service; openssh-server: the SSH
+# shell's test rig runs its own sshd in each rig namespace (orchestrator/test/ssh-rig.ts), never
+# the system's service or its /etc/ssh (its tests skip, saying so, without it).
 PACKAGES=(iproute2 util-linux procps iputils-ping curl nftables iptables tcpdump socat arping
   python3-scapy bridge-utils mininet openvswitch-switch ethtool gcc make libc6-dev
   clang llvm libbpf-dev libelf-dev zlib1g-dev libzstd-dev
@@ -24,7 +26,7 @@ PACKAGES=(iproute2 util-linux procps iputils-ping curl nftables iptables tcpdump
   docker.io containerd runc
   libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev python3-protobuf
   libnl-3-dev libnet1-dev libcap-dev libnftables-dev libgnutls28-dev libbsd-dev pkg-config xz-utils
-  bird2 frr)
+  bird2 frr openssh-server)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "ci/setup.sh installs system packages: run it as root (sudo bash ci/setup.sh)" >&2
