@@ -84,22 +84,26 @@ export interface Crossing {
   mtu: number;
 }
 
-/** Undefined when the link stays on one host; a lan link crosses when its lan spans hosts. */
-export function crossingOf(t: Topology, l: LinkSpec): Crossing | undefined {
-  const nodes = new Map(t.nodes.map((n) => [n.name, n]));
-  const lan = [l.a, l.b].map((e) => nodes.get(e.node)).find((n) => n?.kind === 'lan');
-  const names = lan ? lanHosts(t, lan.name) : [l.a, l.b].map((e) => nodes.get(e.node)?.host);
+/** What joining these hosts costs; undefined for fewer than two. */
+export function crossingOf(t: Topology, names: (string | undefined)[]): Crossing | undefined {
   const hosts = (t.hosts ?? []).filter((h) => names.includes(h.name));
   if (hosts.length < 2) return undefined;
   const underlay = Math.min(...hosts.map((h) => h.underlayMtu));
   return { hosts: hosts.map((h) => h.name), underlay, mtu: underlay - VXLAN_OVERHEAD };
 }
 
+/** Undefined when the link stays on one host; a lan link crosses when its lan spans hosts. */
+export function linkCrossing(t: Topology, l: LinkSpec): Crossing | undefined {
+  const nodes = new Map(t.nodes.map((n) => [n.name, n]));
+  const lan = [l.a, l.b].map((e) => nodes.get(e.node)).find((n) => n?.kind === 'lan');
+  return crossingOf(t, lan ? lanHosts(t, lan.name) : [l.a, l.b].map((e) => nodes.get(e.node)?.host));
+}
+
 /** An mtu on a crossing link, or on an interface at its ends, must fit in the tunnel. */
 export function checkTunnelMtus(t: Topology, report: Report): void {
   const nodes = new Map(t.nodes.map((n) => [n.name, n]));
   t.links.forEach((l, i) => {
-    const c = crossingOf(t, l);
+    const c = linkCrossing(t, l);
     if (!c) return;
     const why = `links[${i}] crosses ${c.hosts.join(', ')} by VXLAN, which carries ${c.underlay} (underlay MTU) − ${VXLAN_OVERHEAD} (outer IPv4 20, UDP 8, VXLAN 8, Ethernet 14) = ${c.mtu}`;
     const hint = `use ${c.mtu} or less, or raise underlay-mtu on ${c.hosts.join(', ')}`;
