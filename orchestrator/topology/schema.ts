@@ -81,7 +81,11 @@ function refusal(e: ErrorObject): string | undefined {
  */
 function relevant(errors: ErrorObject[]): ErrorObject[] {
   const specific = errors.filter((e) => e.keyword !== 'type' && e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if');
+  // A branch whose type the data does not have says nothing else about it (a string branch's enum, for an object).
+  const otherType = errors.filter((e) => e.keyword === 'type' && /\/(oneOf|anyOf)\/\d+\/type$/.test(e.schemaPath));
+  const inOtherType = (e: ErrorObject) => otherType.some((t) => t.instancePath === e.instancePath && e.schemaPath.startsWith(t.schemaPath.slice(0, -'type'.length)));
   return errors.filter((e) => {
+    if (e.keyword !== 'type' && inOtherType(e)) return false;
     if (e.keyword === 'oneOf' || e.keyword === 'anyOf') {
       return !specific.some((s) => s.instancePath.startsWith(e.instancePath));
     }
