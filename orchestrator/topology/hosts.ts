@@ -54,6 +54,7 @@ export function placeNodes(t: Topology, report: Report): Topology {
 export function checkHosts(t: Topology, report: Report): void {
   const byAddress = new Map<number, string>();
   const byValue = new Map<string, string>();
+  const label = typeof t.placement === 'object' ? t.placement.byLabel : undefined;
   for (const h of t.hosts ?? []) {
     const at = ['hosts', h.name];
     const address = addressField(h.address, [...at, 'address'], report);
@@ -61,7 +62,6 @@ export function checkHosts(t: Topology, report: Report): void {
     if (twin) report([...at, 'address'], `${h.name} and ${twin} share the address ${h.address}`, 'each host needs its own underlay address: tunnels run between them');
     else if (address !== undefined) byAddress.set(address, h.name);
     if (h.fingerprint && h.knownHosts) report([...at, 'known-hosts'], 'give either fingerprint or known-hosts', 'a pinned fingerprint replaces the known_hosts check', true);
-    const label = typeof t.placement === 'object' ? t.placement.byLabel : undefined;
     if (label === undefined || !Object.hasOwn(h.labels, label)) continue;
     const other = byValue.get(h.labels[label]!);
     if (other) report([...at, 'labels', label], `${h.name} and ${other} are both labelled ${label}=${h.labels[label]}`, 'by-label placement needs one host per value');

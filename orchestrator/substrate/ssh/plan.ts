@@ -64,7 +64,7 @@ export interface SshPlan {
 }
 
 /** Make, move, rename; `remote` for a point-to-point tunnel, none for a lan's (its FDB names the remotes). */
-function made(e: TunnelEnd, vni: number, mtu: number, remote?: string): string[] {
+function makeEnd(e: TunnelEnd, vni: number, mtu: number, remote?: string): string[] {
   return [
     `ip link add ${e.device} mtu ${mtu} type vxlan id ${vni} local ${e.local}${remote ? ` remote ${remote}` : ''} dstport ${VXLAN_PORT} nolearning`,
     `ip link set ${e.device} netns ${e.ns}`,
@@ -121,14 +121,14 @@ export function sshPlan(t: Topology, vniBase: number): SshPlan {
 
   const ends = [
     ...links.flatMap((k) => [
-      { end: k.a, commands: made(k.a, k.vni, k.mtu, k.b.local) },
-      { end: k.b, commands: made(k.b, k.vni, k.mtu, k.a.local) },
+      { end: k.a, commands: makeEnd(k.a, k.vni, k.mtu, k.b.local) },
+      { end: k.b, commands: makeEnd(k.b, k.vni, k.mtu, k.a.local) },
     ]),
     // Head-end replication: one all-zero FDB entry per remote host floods to all of them.
     ...lans.flatMap((s) =>
       s.ends.map((e) => ({
         end: e,
-        commands: [...made(e, s.vni, s.mtu), ...s.ends.filter((r) => r !== e).map((r) => `bridge -n ${e.ns} fdb append 00:00:00:00:00:00 dev ${e.ifname} dst ${r.local}`)],
+        commands: [...makeEnd(e, s.vni, s.mtu), ...s.ends.filter((r) => r !== e).map((r) => `bridge -n ${e.ns} fdb append 00:00:00:00:00:00 dev ${e.ifname} dst ${r.local}`)],
       })),
     ),
   ];
