@@ -1,9 +1,12 @@
 // Hosts and placement (issue 15): what the loader makes of `hosts:` and `placement:`.
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
-import { TopologyError } from '../../errors.js';
-import { loadTopologyFile, parseTopology } from '../../topology/load.js';
+import { SubstrateError, TopologyError } from '../../errors.js';
+import { up } from '../../lab/lab.js';
 import { packageRoot } from '../../paths.js';
+import { registerSubstrate } from '../../substrate/registry.js';
+import { loadTopologyFile, parseTopology } from '../../topology/load.js';
+import { RecordingShell } from '../helpers.js';
 
 /** `line:col: path: message` of every issue, or a failure when the text loads. */
 function issues(text: string): string[] {
@@ -87,6 +90,18 @@ nodes:
       '10:26: nodes.n1.host: unknown host "e"',
       '11:33: nodes.n2.labels.dc: placement by-label dc: "north" names no host',
     ]);
+  });
+
+  it('up refuses a topology with hosts before making anything: no substrate spans hosts yet', async () => {
+    const made: string[] = [];
+    using _ = registerSubstrate('fake', () => ({ name: 'fake', missing: async () => [], create: async () => void made.push('create'), shell: () => new RecordingShell(), destroy: async () => [] }));
+    const t = parseTopology(`${HOSTS}nodes:\n  n: {kind: host}\n`);
+    await assert.rejects(up(t, { substrate: 'fake', stateDir: '/nonexistent', workloads: false }), (e) => {
+      assert.ok(e instanceof SubstrateError);
+      assert.equal(e.message, 'cannot bring up place on fake:\n  - place places its nodes on hosts (a, b, c), which needs the SSH substrate (not built yet)');
+      return true;
+    });
+    assert.deepEqual(made, []);
   });
 
   it('the ICOIN 2011 lab on three hosts: the DC sides on pdc and adc, the core and the user site on client', async () => {
