@@ -7,7 +7,8 @@ import { TopologyError, type Issue } from '../errors.js';
 import { topologySchemaPath } from '../paths.js';
 import { checkTopology, type Report } from './checks.js';
 import { daemonsFor } from '../frr/daemons.js';
-import type { ContainerSettings, Endpoint, FrrSettings, LinkParams, LinkSpec, NodeSpec, PageSpec, Topology } from './model.js';
+import type { ContainerSettings, Endpoint, FrrSettings, HostSpec, LinkParams, LinkSpec, NodeSpec, PageSpec, Placement, Topology } from './model.js';
+import { checkHosts, checkTunnelMtus, placeNodes } from './hosts.js';
 import { autoRoutes } from './routing.js';
 import { schemaIssues } from './schema.js';
 import { checkPage, checkPageSets, pageFromRaw } from '../translator/pages.js';
@@ -65,6 +66,28 @@ function frrOf(name: string, n: Raw, base: string, report: Report): FrrSettings 
   return { config, daemons: daemonsFor(readFileSync(config, 'utf8'), n.frr.daemons) };
 }
 
+/** Key files and known_hosts files are read from the orchestrator's machine, like FRR configurations. */
+function hostsOf(raw: Raw, base: string): HostSpec[] {
+  return Object.entries(raw).map(([name, h]: [string, Raw]) => ({
+    name,
+    address: h.address,
+    port: h.port ?? 22,
+    user: h.user ?? 'root',
+    ...optional('keyFile', h['key-file'] && fromFolder(base, h['key-file'])),
+    ...optional('fingerprint', h.fingerprint),
+    ...optional('knownHosts', h['known-hosts'] && fromFolder(base, h['known-hosts'])),
+    ...optional('sshConfig', h['ssh-config']),
+    underlayMtu: h['underlay-mtu'] ?? 1500,
+    labels: strings(h.labels),
+  }));
+}
+
+/** Present when written (a placement without hosts is an error), round-robin by default when there are hosts. */
+function placementOf(raw: Raw): Placement | undefined {
+  const p = raw.placement ?? (raw.hosts ? 'round-robin' : undefined);
+  return typeof p === 'object' ? { byLabel: p['by-label'] } : p;
+}
+
 function toModel(raw: Raw, source: string, base: string, report: Report): Topology {
   const named = (raw.pages ?? {}) as Raw;
   const pagesOf = (node: string, list: (string | Raw)[]): PageSpec[] =>
@@ -92,6 +115,7 @@ function toModel(raw: Raw, source: string, base: string, report: Report): Topolo
     ...(n.translator ? { translator: { backend: n.translator.backend ?? 'auto', lan: n.translator.lan, pages: pagesOf(name, n.translator.pages) } } : {}),
     ...optional('container', containerOf(n, base)),
     ...optional('frr', frrOf(name, n, base, report)),
+    ...optional('host', n.host),
   }));
   const links: LinkSpec[] = ((raw.links ?? []) as (string | Raw)[]).map((l, i) => {
     if (typeof l === 'string') {
@@ -109,7 +133,18 @@ function toModel(raw: Raw, source: string, base: string, report: Report): Topolo
     return { a: endpoint(l.a), b: endpoint(l.b), ...(l.mtu ? { mtu: l.mtu } : {}), ...(Object.keys(params).length ? { params } : {}), labels: strings(l.labels) };
   });
   const migration = migrationFromRaw(raw.migration);
-  return { name: raw.name, labels: strings(raw.labels), routing: raw.routing ?? 'static', nodes, links, workloads: workloadsFromRaw(raw.workloads), ...(migration ? { migration } : {}), source };
+  return {
+    name: raw.name,
+    labels: strings(raw.labels),
+    routing: raw.routing ?? 'static',
+    nodes,
+    links,
+    workloads: workloadsFromRaw(raw.workloads),
+    ...optional('migration', migration),
+    ...optional('hosts', raw.hosts && hostsOf(raw.hosts, base)),
+    ...optional('placement', placementOf(raw)),
+    source,
+  };
 }
 
 function checkTranslators(raw: Raw, t: Topology, report: Report): void {
@@ -160,8 +195,10 @@ function topologyOf(raw: Raw, file: string, at: Locator): Topology {
   };
 
   const folder = file === '<inline>' ? process.cwd() : dirname(resolve(file));
-  let topo = toModel(raw, file, folder, report);
+  let topo = placeNodes(toModel(raw, file, folder, report), report);
   checkTopology(topo, report, addressPath);
+  checkHosts(topo, report);
+  checkTunnelMtus(topo, report);
   checkTranslators(raw, topo, report);
   checkWorkloads(topo, raw, report);
   if (!issues.length && topo.routing === 'auto') topo = autoRoutes(topo, report);

@@ -61,6 +61,8 @@ export interface NodeSpec {
   container?: ContainerSettings;
   /** FRR daemons run in the node with this configuration (containerlab's `kind: frr`). */
   frr?: FrrSettings;
+  /** The machine that carries the node: set on every node once placement is resolved, when the topology has hosts. */
+  host?: string;
 }
 
 export interface ContainerSettings {
@@ -151,6 +153,31 @@ export interface MigrationSpec {
   settings?: Record<string, unknown>;
 }
 
+/** A machine the lab spans, reached by SSH with a key (never a password). */
+export interface HostSpec {
+  name: string;
+  /** IPv4 on the underlay: SSH goes there, and the VXLAN tunnels run between these. */
+  address: string;
+  port: number;
+  user: string;
+  /** Absent: the keys of ssh-agent. Absolute (relative ones are resolved against the topology's folder). */
+  keyFile?: string;
+  /** A pinned host key, `SHA256:…`; otherwise the host key is checked against `knownHosts` (default ~/.ssh/known_hosts). */
+  fingerprint?: string;
+  knownHosts?: string;
+  /** A `Host` alias of ~/.ssh/config whose settings the connection takes. */
+  sshConfig?: string;
+  underlayMtu: number;
+  labels: Record<string, string>;
+}
+
+/**
+ * How nodes without `host:` are placed. round-robin: over the hosts in declaration order.
+ * explicit: every node says `host:`. byLabel: a node labelled L=V goes to the host named V, or
+ * to the one host labelled L=V; nodes without the label go round robin.
+ */
+export type Placement = 'explicit' | 'round-robin' | { byLabel: string };
+
 export interface Topology {
   name: string;
   labels: Record<string, string>;
@@ -159,6 +186,9 @@ export interface Topology {
   links: LinkSpec[];
   workloads: WorkloadSpec[];
   migration?: MigrationSpec;
+  /** Absent: everything runs on this machine. */
+  hosts?: HostSpec[];
+  placement?: Placement;
   /** Where it was loaded from, for messages. */
   source: string;
   /** What the loader ignored or substituted in a converted file (containerlab), one sentence each. */

@@ -70,13 +70,22 @@ function hintFor(e: ErrorObject): string | undefined {
   return (e.parentSchema as { 'x-hint'?: string } | undefined)?.['x-hint'];
 }
 
+/** A key the schema knows only to refuse it with a reason (`x-refused`, e.g. a password). */
+function refusal(e: ErrorObject): string | undefined {
+  return (e.parentSchema as { 'x-refused'?: string } | undefined)?.['x-refused'];
+}
+
 /**
  * Keep the errors a person needs: under oneOf/anyOf, ajv reports every branch; keep the branch
  * whose type matches the data, and drop the summary when a more specific error explains it.
  */
 function relevant(errors: ErrorObject[]): ErrorObject[] {
   const specific = errors.filter((e) => e.keyword !== 'type' && e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if');
+  // A branch whose type the data does not have says nothing else about it (a string branch's enum, for an object).
+  const otherType = errors.filter((e) => e.keyword === 'type' && /\/(oneOf|anyOf)\/\d+\/type$/.test(e.schemaPath));
+  const inOtherType = (e: ErrorObject) => otherType.some((t) => t.instancePath === e.instancePath && e.schemaPath.startsWith(t.schemaPath.slice(0, -'type'.length)));
   return errors.filter((e) => {
+    if (e.keyword !== 'type' && inOtherType(e)) return false;
     if (e.keyword === 'oneOf' || e.keyword === 'anyOf') {
       return !specific.some((s) => s.instancePath.startsWith(e.instancePath));
     }
@@ -106,7 +115,8 @@ export function schemaProblems(data: unknown, schema: string | object, at: YamlP
     let issue: SchemaProblem;
     if (e.keyword === 'additionalProperties') {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
-      const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
+      const properties = (e.parentSchema as { properties?: Record<string, { 'x-refused'?: string }> })?.properties ?? {};
+      const allowed = Object.keys(properties).filter((k) => !properties[k]!['x-refused']);
       const guess = closest(extra, allowed);
       issue = {
         path: [...path, extra],
@@ -115,6 +125,8 @@ export function schemaProblems(data: unknown, schema: string | object, at: YamlP
         expected: allowed.length ? `one of the keys ${allowed.join(', ')}` : undefined,
         hint: guess ? `did you mean "${guess}"?` : 'unknown keys are errors, so that a typo never goes unnoticed',
       };
+    } else if (e.keyword === 'not' && refusal(e)) {
+      issue = { path, key: true, message: refusal(e)!, hint: hintFor(e) };
     } else if (e.keyword === 'required') {
       const missing = (e.params as { missingProperty: string }).missingProperty;
       issue = { path, key: false, message: `missing required key "${missing}"` };

@@ -27,9 +27,9 @@ Example:
           }
           const t = v.topology;
           const computed = t.nodes.reduce((s, n) => s + n.routes.filter((r) => r.auto).length, 0);
-          results.push({ file, ok: true, kind: 'topology', name: t.name, nodes: t.nodes.length, links: t.links.length, workloads: t.workloads.length, computedRoutes: computed, ...(t.notes ? { notes: t.notes } : {}) });
+          results.push({ file, ok: true, kind: 'topology', name: t.name, nodes: t.nodes.length, links: t.links.length, workloads: t.workloads.length, computedRoutes: computed, ...(t.hosts ? { hosts: t.hosts.map((h) => h.name) } : {}), ...(t.notes ? { notes: t.notes } : {}) });
           if (!opts.json) printNotes(t.notes);
-          if (!opts.json) console.log(`ok  ${file}: lab ${t.name}, ${t.nodes.length} nodes, ${t.links.length} links${t.workloads.length ? `, ${t.workloads.length} workloads` : ''}${t.routing === 'auto' ? `, ${computed} routes computed` : ''}`);
+          if (!opts.json) console.log(`ok  ${file}: lab ${t.name}, ${t.nodes.length} nodes, ${t.links.length} links${t.workloads.length ? `, ${t.workloads.length} workloads` : ''}${t.routing === 'auto' ? `, ${computed} routes computed` : ''}${t.hosts ? `, on ${t.hosts.length} hosts` : ''}`);
         } catch (e) {
           if (!isValidationError(e)) throw e;
           results.push({ file, ok: false, issues: e.issues });

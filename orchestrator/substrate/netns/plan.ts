@@ -9,10 +9,16 @@ export function nsName(lab: string, node: string): string {
 
 export const BRIDGE = 'br0';
 
+export interface WireEnd {
+  ns: string;
+  node: string;
+  ifname: string;
+}
+
 /** A veth pair: one end per namespace. Lan ends are bridge ports named portN. */
 export interface Wire {
-  a: { ns: string; node: string; ifname: string };
-  b: { ns: string; node: string; ifname: string };
+  a: WireEnd;
+  b: WireEnd;
   mtu?: number;
   /** bw/delay/loss/max_queue_size, applied at both ends. */
   params?: LinkParams;
@@ -53,10 +59,13 @@ export function sysctlsOf(n: NodeSpec): Record<string, string> {
   };
 }
 
-/** Everything `ip -batch` does inside one node's namespace, in order. */
-export function nodeBatch(n: NodeSpec, wires: Wire[], mark: string): string {
+/**
+ * Everything `ip -batch` does inside one node's namespace, in order. `tunnels`: ends of
+ * VXLAN tunnels moved into namespaces (SSH substrate), configured like veth ends.
+ */
+export function nodeBatch(n: NodeSpec, wires: Wire[], mark: string, tunnels: WireEnd[] = []): string {
   const lines = [`link set lo alias ${mark}`, 'link set lo up'];
-  const mine = wires.flatMap((w) => [w.a, w.b]).filter((e) => e.node === n.name);
+  const mine = [...wires.flatMap((w) => [w.a, w.b]), ...tunnels].filter((e) => e.node === n.name);
   if (n.kind === 'lan') {
     lines.push(`link add ${BRIDGE} type bridge`, `link set ${BRIDGE} alias ${mark}`, `link set ${BRIDGE} up`);
     for (const p of mine) lines.push(`link set ${p.ifname} alias ${mark}`, `link set ${p.ifname} master ${BRIDGE}`, `link set ${p.ifname} up`);
