@@ -132,7 +132,8 @@ export class DockerSubstrate implements Substrate {
       await c.start();
       const pid = (await c.inspect()).State.Pid;
       pids.set(n.name, pid);
-      ctx.record([{ kind: 'netns', name: NODE_OBJECT, node: n.name, netns: `/proc/${pid}/ns/net`, ...(netnsInode(pid) ? { inode: netnsInode(pid)! } : {}) }]);
+      const inode = netnsInode(pid);
+      ctx.record([{ kind: 'netns', name: NODE_OBJECT, node: n.name, netns: `/proc/${pid}/ns/net`, ...(inode ? { inode } : {}) }]);
       ctx.progress({ stage: 'containers', done: ++done, total: t.nodes.length });
     });
     check(); // an interrupt is the answer, not the starts it cut short
