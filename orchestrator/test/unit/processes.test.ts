@@ -3,7 +3,18 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { alive, processId, reaped, terminate, unreaped } from '../../lab/processes.js';
+
+/** The child of `pid` once `pid` runs `sleep` (its shell has exec'd). */
+async function childOfSleep(pid: number): Promise<number> {
+  for (;;) {
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    if (comm === 'sleep' && children) return Number(children.split(' ')[0]);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 describe('lab processes', () => {
   it('terminate signals only the processes the caller still owns, and takes an exited one in stride', async () => {
@@ -19,9 +30,10 @@ describe('lab processes', () => {
   });
 
   it('reaped waits for the parent to reap, and names a parent that does not', async () => {
-    // A shell that starts a child and then becomes a `sleep`, which never waits for it.
-    const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const child = Number(String((await once(parent.stdout, 'data'))[0]).trim());
+    // A shell that starts a child and then becomes a `sleep`, which never waits for it. The
+    // child is stopped only once the shell is gone: before its exec, sh would reap it itself.
+    const parent = spawn('sh', ['-c', 'sleep 30 & exec sleep 30'], { stdio: 'ignore' });
+    const child = await childOfSleep(parent.pid!);
     const id = processId(child)!;
     const [stopped] = await terminate([child], () => true, 2000);
     assert.deepEqual(stopped, id);
