@@ -14,6 +14,7 @@ import { switchCommand } from './commands/switch.js';
 import { migrateCommand } from './commands/migrate.js';
 import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
+import { closeSshConnections } from '../substrate/ssh/connections.js';
 
 // `warplab ls | head` closes our stdout early: that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -60,4 +61,6 @@ try {
   } else {
     throw e;
   }
+} finally {
+  closeSshConnections();
 }

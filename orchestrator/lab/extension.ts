@@ -18,6 +18,8 @@ export interface ExtensionContext {
 
 export interface LabExtension {
   readonly name: string;
+  /** Runs on labs whose nodes are on SSH hosts: it only uses the nodes' Shells. */
+  readonly spansHosts?: boolean;
   /** Whether this lab needs it at all. */
   wanted(t: Topology, o: ExtensionOptions): boolean;
   /** What this machine lacks for it, one sentence each. */

@@ -74,7 +74,10 @@ export class StartedLab implements LabHandle, AsyncDisposable {
   private recordProcess(node: string, p: BackgroundProcess): void {
     this.state = this.dir.update((s) => ({
       ...s,
-      processes: [...s.processes.filter((r) => carriesMark(r.pid, s.mark)), { pid: p.pid, node, argv: p.argv, startedAt: new Date().toISOString() }],
+      processes: [
+        ...s.processes.filter((r) => r.host !== undefined || carriesMark(r.pid, s.mark)),
+        { pid: p.pid, ...('host' in p ? { host: String(p.host) } : {}), node, argv: p.argv, startedAt: new Date().toISOString() },
+      ],
     }));
   }
 
@@ -109,12 +112,12 @@ export class StartedLab implements LabHandle, AsyncDisposable {
 }
 
 export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab> {
-  const substrate = getSubstrate(opts.substrate);
+  const substrate = getSubstrate(opts.substrate, t.hosts !== undefined);
   const xo: ExtensionOptions = { workloads: opts.workloads !== false };
   const wanted = labExtensions().filter((x) => x.wanted(t, xo));
-  // Every substrate so far builds on this machine only; the SSH substrate that spans hosts is planned.
-  const elsewhere = t.hosts ? [`${t.name} places its nodes on hosts (${t.hosts.map((h) => h.name).join(', ')}), which needs the SSH substrate (not built yet)`] : [];
-  const missing = [...elsewhere, ...(await substrate.missing(t)), ...(await Promise.all(wanted.map((x) => x.missing(t)))).flat()];
+  const elsewhere = t.hosts && !substrate.spansHosts ? [`${t.name} places its nodes on hosts (${t.hosts.map((h) => h.name).join(', ')}); ${substrate.name} builds on this machine only: use -s ssh`] : [];
+  const notAcross = substrate.spansHosts ? wanted.filter((x) => !x.spansHosts).map((x) => `${x.name} does not run on labs across SSH hosts yet (it starts processes or reads files on this machine)`) : [];
+  const missing = [...elsewhere, ...notAcross, ...(await substrate.missing(t)), ...(await Promise.all(wanted.map((x) => x.missing(t)))).flat()];
   if (missing.length) throw new SubstrateError(`cannot bring up ${t.name} on ${substrate.name}:\n  - ${missing.join('\n  - ')}`);
   if (opts.signal?.aborted) throw new Interrupted('interrupted before bringing the lab up');
 
@@ -177,7 +180,9 @@ async function destroy(dir: LabDir, substrate: Substrate): Promise<string[]> {
   // Extensions first, last started first: engines stop their containers, shims and mounts in order.
   const removed: string[] = [];
   for (const x of labExtensions().reverse()) removed.push(...(await x.stop(dir.path, state)));
-  const stopped = await terminate(state.processes.map((p) => p.pid), (p) => carriesMark(p, state.mark), 2000);
+  // Processes on SSH hosts run in the lab's namespaces there, which the substrate empties.
+  const here = state.processes.filter((p) => p.host === undefined).map((p) => p.pid);
+  const stopped = await terminate(here, (p) => carriesMark(p, state.mark), 2000);
   removed.push(...stopped.map((p) => `process ${p.pid}`));
   removed.push(...(await substrate.destroy(state)));
   // Gone means reaped: an orphan stays a zombie until init gets to it.
@@ -194,3 +199,4 @@ export async function down(name: string, stateDir = defaultStateDir()): Promise<
   const dir = LabDir.open(stateDir, name);
   return destroy(dir, getSubstrate(dir.read().substrate));
 }
+

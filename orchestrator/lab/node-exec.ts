@@ -23,6 +23,7 @@ async function runLines(lab: LabHandle, node: NodeSpec, signal?: AbortSignal): P
 
 export const execExtension: LabExtension = {
   name: 'exec',
+  spansHosts: true,
   wanted: (t) => withExec(t.nodes).length > 0,
   missing: async () => [],
   async start(lab, ctx) {

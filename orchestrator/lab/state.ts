@@ -9,20 +9,30 @@ import type { Topology } from '../topology/model.js';
 export const STATE_VERSION = 1;
 
 export interface OwnedObject {
-  /** A container node is a `container` (recorded before it is made) and, once running, its `netns`. */
-  kind: 'netns' | 'link' | 'container' | 'docker-engine';
+  /**
+   * A container node is a `container` (recorded before it is made) and, once running, its
+   * `netns`. A `tunnel` is one end of a VXLAN link between hosts (SSH substrate).
+   */
+  kind: 'netns' | 'link' | 'tunnel' | 'container' | 'docker-engine';
   /** Kernel name: namespace name, or interface name inside `netns`; a container's name; an engine's folder or socket. */
   name: string;
   node: string;
   netns?: string;
   /** The namespace's inode: what names it after the process in `netns` is gone. */
   inode?: number;
+  /** The SSH host that has it; absent: the orchestrator's machine. */
+  host?: string;
+  /** A tunnel's VXLAN network identifier, allocated by the lab. */
+  vni?: number;
   /** A Docker engine warplab did not start (`--docker-host`): only the lab's labelled containers are removed there. */
   external?: boolean;
 }
 
 export interface ProcessRecord {
+  /** As the host numbers it. */
   pid: number;
+  /** The SSH host it runs on; absent: the orchestrator's machine. */
+  host?: string;
   node: string;
   argv: readonly string[];
   startedAt: string;

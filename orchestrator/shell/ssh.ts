@@ -201,6 +201,13 @@ function sha256File(path: string): Promise<string> {
   });
 }
 
+/** Where an attached command's streams go (see SshConnection.attach). */
+export interface AttachedIo {
+  stdin?: NodeJS.ReadableStream & { unpipe(d: NodeJS.WritableStream): { pause(): void } };
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+}
+
 export interface ConnectionOptions {
   /** Default MAX_CHANNELS. */
   maxChannels?: number;
@@ -261,6 +268,48 @@ export class SshConnection {
     await this.slots.use(() => this.channel<SFTPWrapper, Promise<void>>((c, cb) => c.sftp(cb), (sftp) => this.put(sftp, localPath, tmp)));
     await this.plain.exec(['sh', '-c', 'chmod "$1" -- "$2" && mv -f -- "$2" "$3"', 'sh', mode, tmp, remotePath]);
     return true;
+  }
+
+  /**
+   * Runs a command with its output streamed to `io` as it comes (and `io.stdin` sent to it):
+   * a process warplab watches, as `warplab exec` does. Tells its PID, then its exit code.
+   */
+  attach(command: string, io: AttachedIo): { pid: Promise<number>; exited: Promise<number | null> } {
+    let tellPid!: (p: number) => void;
+    let failPid!: (e: Error) => void;
+    const pid = new Promise<number>((resolve, reject) => ((tellPid = resolve), (failPid = reject)));
+    pid.catch(() => {}); // told through `exited` as well
+    const exited = this.slots.use(() =>
+      this.channel<ClientChannel, Promise<number | null>>(
+        (c, cb) => c.exec(tellingPid(command), cb),
+        (ch) =>
+          new Promise((resolve) => {
+            let code: number | null = null;
+            let head: Buffer | undefined = Buffer.alloc(0);
+            ch.stderr.on('data', (b: Buffer) => {
+              if (!head) return void io.stderr?.write(b);
+              head = Buffer.concat([head, b]);
+              const nl = head.indexOf('\n');
+              if (nl < 0) return;
+              tellPid(Number(head.subarray(0, nl).toString()));
+              if (head.length > nl + 1) io.stderr?.write(head.subarray(nl + 1));
+              head = undefined;
+            });
+            ch.on('data', (b: Buffer) => io.stdout?.write(b));
+            ch.on('exit', (c: number | null) => (code = typeof c === 'number' ? c : null));
+            ch.on('error', () => {});
+            ch.on('close', () => {
+              if (head) failPid(new SubstrateError(`${command} ended on ${this.host.name} before it started`));
+              if (io.stdin) io.stdin.unpipe(ch).pause();
+              resolve(code);
+            });
+            if (io.stdin) io.stdin.pipe(ch);
+            else ch.end();
+          }),
+      ),
+    );
+    exited.catch((e: Error) => failPid(e));
+    return { pid, exited };
   }
 
   close(): void {
@@ -367,9 +416,12 @@ class RemoteProc implements RemoteProcess {
     readonly argv: readonly string[],
     private readonly conn: SshConnection,
     launch: Promise<number>,
+    /** Known when warplab holds the process's channel (attached); otherwise polled. */
+    ending?: Promise<number | null>,
   ) {
     this.started = launch.then((pid) => (this.pid = pid));
     this.started.catch(() => {}); // told by `started` to whoever awaits it, and by `exited` (null)
+    if (ending) this.watching = ending.catch(() => null);
   }
 
   get host(): string {
@@ -423,11 +475,16 @@ export class SshShell implements Shell {
   /**
    * Starts `argv` in its own session on the host, its output appended to `opts.logFile` there
    * (or discarded); it outlives the connection. The shell's `$!` is its PID: setsid, env and
-   * nsenter --net all exec in place.
+   * nsenter --net all exec in place. With `inherit`, `stdout` or `stderr` it runs attached
+   * instead: its output streams here and it ends with its channel.
    */
   spawn(argv: readonly string[], opts: SpawnOptions = {}): RemoteProcess {
     if (opts.inherit || opts.stdout || opts.stderr) {
-      throw new SubstrateError(`cannot start ${argv.join(' ')} on ${this.where} with its output here: a process on an SSH host writes to a logFile on that host`);
+      const io = opts.inherit ? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr } : { ...(opts.stdout ? { stdout: opts.stdout } : {}), ...(opts.stderr ? { stderr: opts.stderr } : {}) };
+      const { pid, exited } = this.conn.attach(commandLine(argv, this.prefix, { ...this.baseEnv, ...opts.env }), io);
+      const proc = new RemoteProc(argv, this.conn, pid, exited);
+      void proc.started.then(() => this.onSpawn?.(proc), () => {});
+      return proc;
     }
     const line = commandLine(argv, ['setsid', ...this.prefix], { ...this.baseEnv, ...opts.env });
     const command = `${line} >>${shQuote(opts.logFile ?? '/dev/null')} 2>&1 </dev/null & echo $!`;

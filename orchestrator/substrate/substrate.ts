@@ -1,5 +1,6 @@
 // Where a lab's nodes and links become real. One interface, several substrates
-// (netns now; mininet, docker, ssh later), chosen by flag → WARPLAB_SUBSTRATE → netns.
+// (netns, mininet, docker, ssh), chosen by flag → WARPLAB_SUBSTRATE → ssh for a topology
+// with hosts, netns otherwise.
 import type { LabState, OwnedObject } from '../lab/state.js';
 import type { BackgroundProcess, Shell } from '../shell/shell.js';
 import type { Topology } from '../topology/model.js';
@@ -23,6 +24,8 @@ export interface BuildContext {
 
 export interface Substrate {
   readonly name: string;
+  /** Builds on the topology's `hosts` (and only there); the others build on this machine. */
+  readonly spansHosts?: boolean;
   /** What this machine lacks for the topology, one sentence each (empty: all there). */
   missing(t: Topology): Promise<string[]>;
   /** Builds nodes, links, addresses and routes, recording each object before making it. */

@@ -123,10 +123,13 @@ export function testTopology<T extends { name: string }>(t: T): T {
   return { ...t, name: testName(t.name) };
 }
 
-/** The substrates integration suites run on: WARPLAB_TEST_SUBSTRATES (comma list), else all registered. */
+/**
+ * The substrates integration suites run on: WARPLAB_TEST_SUBSTRATES (comma list), else all
+ * registered that build on this machine (one that spans hosts has its own suite, on the SSH rig).
+ */
 export function testSubstrates(): string[] {
   const env = process.env.WARPLAB_TEST_SUBSTRATES;
-  return env ? env.split(',').map((s) => s.trim()).filter(Boolean) : substrateNames();
+  return env ? env.split(',').map((s) => s.trim()).filter(Boolean) : substrateNames().filter((n) => !getSubstrate(n).spansHosts);
 }
 
 /** In `before`: skips the suite, saying why, when this machine lacks the substrate. */

@@ -6,7 +6,7 @@ import type { Shell } from '../../shell/shell.js';
 import type { Topology } from '../../topology/model.js';
 import type { BuildContext } from '../substrate.js';
 import { tcScript } from './linkparams.js';
-import { nodeBatch, nodeTc, sysctlsOf, type Wire } from './plan.js';
+import { nodeBatch, nodeTc, sysctlsOf, type Wire, type WireEnd } from './plan.js';
 
 const CONCURRENCY = 4;
 
@@ -16,8 +16,11 @@ export function interruptCheck(ctx: BuildContext): () => void {
   };
 }
 
-/** `enter(node)` is the argv prefix that runs a command in the node's network namespace. */
-export async function configureNodes(host: Shell, t: Topology, wires: Wire[], enter: (node: string) => string[], ctx: BuildContext): Promise<void> {
+/**
+ * `enter(node)` is the argv prefix that runs a command in the node's network namespace;
+ * `tunnels`: VXLAN ends already moved into their nodes (SSH substrate).
+ */
+export async function configureNodes(host: Shell, t: Topology, wires: Wire[], enter: (node: string) => string[], ctx: BuildContext, tunnels: WireEnd[] = []): Promise<void> {
   const check = interruptCheck(ctx);
   let done = 0;
   const results = await pool(t.nodes, CONCURRENCY, async (n) => {
@@ -25,7 +28,7 @@ export async function configureNodes(host: Shell, t: Topology, wires: Wire[], en
     const sysctls = Object.entries(sysctlsOf(n)).map(([k, v]) => `echo ${v} > /proc/sys/${k}`);
     const tc = nodeTc(n, wires);
     const script = tc.length ? `${sysctls.join('; ')}; ip -batch -\n${tcScript(tc)}` : `${sysctls.join('; ')}; exec ip -batch -`;
-    await host.exec([...enter(n.name), 'sh', '-ec', script], { input: nodeBatch(n, wires, ctx.state.mark) });
+    await host.exec([...enter(n.name), 'sh', '-ec', script], { input: nodeBatch(n, wires, ctx.state.mark, tunnels) });
     ctx.progress({ stage: 'configure', done: ++done, total: t.nodes.length });
   });
   check();

@@ -1,8 +1,7 @@
 // The embedded default: one network namespace per node, veth pairs for links, a bridge
 // namespace per lan. No daemon; everything is named wl-LAB-NODE and marked with the lab's mark.
-import { existsSync } from 'node:fs';
-import { ExecError, SubstrateError } from '../../errors.js';
-import { processId, reaped, waitGone, type ProcessId } from '../../lab/processes.js';
+import { SubstrateError } from '../../errors.js';
+import { processId, reaped, type ProcessId } from '../../lab/processes.js';
 import type { LabState } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
 import { hasCommand, type BackgroundProcess, type Shell } from '../../shell/shell.js';
@@ -11,6 +10,7 @@ import type { BuildContext, Substrate } from '../substrate.js';
 import { configureNodes, interruptCheck } from './configure.js';
 import { linksBatch, namespacesBatch, nsName, wiresOf } from './plan.js';
 import { linkParamsMissing } from './linkparams.js';
+import { removeNamespaces } from './remove.js';
 
 export class NetnsSubstrate implements Substrate {
   readonly name = 'netns';
@@ -62,45 +62,11 @@ export class NetnsSubstrate implements Substrate {
     return new LocalShell(`${node} (netns ${ns})`, this.enter(ns), { WARPLAB_LAB: state.mark }, onSpawn);
   }
 
-  /** The mark on a namespace's lo, or undefined when it has none or is gone. */
-  private async markOf(ns: string): Promise<string | undefined | null> {
-    const r = await this.host.exec(['ip', '-n', ns, '-o', 'link', 'show', 'lo'], { check: false });
-    if (r.exitCode !== 0) return null;
-    return /alias (\S+)/.exec(r.stdout)?.[1];
-  }
-
   async destroy(state: LabState): Promise<string[]> {
-    const removed: string[] = [];
-    const doomed: string[] = [];
-    for (const o of state.objects.filter((x) => x.kind === 'netns')) {
-      const m = await this.markOf(o.name);
-      if (m === null) {
-        // Unenterable: gone, or a file left by an `ip netns add` that died while `up` was creating.
-        if (state.status === 'creating' && existsSync(`/run/netns/${o.name}`)) doomed.push(o.name);
-        continue;
-      }
-      // An unmarked namespace is ours only while `up` was still creating it (crash before marking).
-      if (m === state.mark || (m === undefined && state.status === 'creating')) doomed.push(o.name);
-      else process.stderr.write(`warplab: leaving namespace ${o.name}: it carries ${m ? `mark ${m}` : 'no mark'}, not ${state.mark}\n`);
-    }
-    // Processes inside the lab's own namespaces are the lab's: stop them before the namespace
-    // goes, and wait for their reaping, as for the lab's recorded processes.
+    const names = state.objects.filter((x) => x.kind === 'netns').map((o) => o.name);
     const stopped: ProcessId[] = [];
-    for (const sig of ['TERM', 'KILL'] as const) {
-      const pids = (await Promise.all(doomed.map((ns) => this.host.exec(['ip', 'netns', 'pids', ns], { check: false }))))
-        .flatMap((r) => r.stdout.split('\n'))
-        .filter((p) => /^\d+$/.test(p));
-      if (!pids.length) break;
-      stopped.push(...pids.flatMap((p) => processId(Number(p)) ?? []));
-      await this.host.exec(['kill', `-${sig}`, ...pids], { check: false });
-      removed.push(...pids.map((p) => `process ${p} (SIG${sig})`));
-      if (sig === 'TERM') await waitGone(pids.map(Number), 2000);
-    }
-    if (doomed.length) {
-      const r = await this.host.exec(['ip', '-force', '-batch', '-'], { input: doomed.map((n) => `netns del ${n}\n`).join(''), check: false });
-      if (r.exitCode !== 0) throw new ExecError(['ip', '-force', '-batch', '-'], 'host', r.exitCode, r.stdout, r.stderr, r.durationMs);
-      removed.push(...doomed.map((n) => `netns ${n}`));
-    }
+    const { removed } = await removeNamespaces(this.host, names, state, (pids) => stopped.push(...pids.flatMap((p) => processId(p) ?? [])));
+    // Gone means reaped, as for the lab's recorded processes.
     await reaped(stopped);
     return removed;
   }

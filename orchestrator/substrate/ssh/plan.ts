@@ -1,4 +1,4 @@
-// What the SSH substrate (planned) will ask each host for, as plain data and exact command
+// What the SSH substrate asks each host for, as plain data and exact command
 // lines: namespaces and veths as the netns substrate plans them, and a VXLAN tunnel for
 // whatever crosses hosts. Pure, so that unit tests read the commands without any host.
 import { SubstrateError } from '../../errors.js';
@@ -20,6 +20,7 @@ export interface TunnelEnd extends WireEnd {
   host: string;
   /** This host's underlay address. */
   local: string;
+  vni: number;
   /** wlvx + VNI: at most 12 characters, and unique on the host because VNIs are unique. */
   device: string;
 }
@@ -63,10 +64,15 @@ export interface SshPlan {
   hosts: HostPlan[];
 }
 
-/** Make, move, rename; `remote` for a point-to-point tunnel, none for a lan's (its FDB names the remotes). */
-function makeEnd(e: TunnelEnd, vni: number, mtu: number, remote?: string): string[] {
+/**
+ * Make, mark, move, rename; `remote` for a point-to-point tunnel, none for a lan's (its FDB
+ * names the remotes). Marked at once: a crash before the move leaves it in the host
+ * namespace, where `down` finds it by name and mark.
+ */
+function makeEnd(e: TunnelEnd, vni: number, mtu: number, mark: string, remote?: string): string[] {
   return [
     `ip link add ${e.device} mtu ${mtu} type vxlan id ${vni} local ${e.local}${remote ? ` remote ${remote}` : ''} dstport ${VXLAN_PORT} nolearning`,
+    `ip link set ${e.device} alias ${mark}`,
     `ip link set ${e.device} netns ${e.ns}`,
     `ip -n ${e.ns} link set ${e.device} name ${e.ifname}`,
   ];
@@ -76,7 +82,7 @@ function makeEnd(e: TunnelEnd, vni: number, mtu: number, remote?: string): strin
  * The plan of a topology whose nodes are placed (the loader does it). VNIs are `vniBase`,
  * `vniBase + 1`, …: the cross-host links in file order, then the spanning lans in file order.
  */
-export function sshPlan(t: Topology, vniBase: number): SshPlan {
+export function sshPlan(t: Topology, vniBase: number, mark: string): SshPlan {
   const hosts = t.hosts;
   if (!hosts) throw new SubstrateError(`${t.name} declares no hosts`);
   const byName = new Map(hosts.map((h) => [h.name, h]));
@@ -94,7 +100,7 @@ export function sshPlan(t: Topology, vniBase: number): SshPlan {
     vnis.push({ vni, what });
     return vni;
   };
-  const end = (h: HostSpec, node: string, ifname: string, vni: number): TunnelEnd => ({ host: h.name, local: h.address, ns: nsName(t.name, node), node, ifname, device: `wlvx${vni}` });
+  const end = (h: HostSpec, node: string, ifname: string, vni: number): TunnelEnd => ({ host: h.name, local: h.address, ns: nsName(t.name, node), node, ifname, vni, device: `wlvx${vni}` });
 
   const isLan = (node: string) => nodes.get(node)?.kind === 'lan';
   const wires = wiresOf(t);
@@ -121,14 +127,14 @@ export function sshPlan(t: Topology, vniBase: number): SshPlan {
 
   const ends = [
     ...links.flatMap((k) => [
-      { end: k.a, commands: makeEnd(k.a, k.vni, k.mtu, k.b.local) },
-      { end: k.b, commands: makeEnd(k.b, k.vni, k.mtu, k.a.local) },
+      { end: k.a, commands: makeEnd(k.a, k.vni, k.mtu, mark, k.b.local) },
+      { end: k.b, commands: makeEnd(k.b, k.vni, k.mtu, mark, k.a.local) },
     ]),
     // Head-end replication: one all-zero FDB entry per remote host floods to all of them.
     ...lans.flatMap((s) =>
       s.ends.map((e) => ({
         end: e,
-        commands: [...makeEnd(e, s.vni, s.mtu), ...s.ends.filter((r) => r !== e).map((r) => `bridge -n ${e.ns} fdb append 00:00:00:00:00:00 dev ${e.ifname} dst ${r.local}`)],
+        commands: [...makeEnd(e, s.vni, s.mtu, mark), ...s.ends.filter((r) => r !== e).map((r) => `bridge -n ${e.ns} fdb append 00:00:00:00:00:00 dev ${e.ifname} dst ${r.local}`)],
       })),
     ),
   ];

@@ -23,12 +23,13 @@ describe('@root SSH shell against a real sshd in a namespace', function () {
   this.timeout(120_000);
   let rig: SshRig | undefined;
   const conns: SshConnection[] = [];
+  const h1 = () => rig!.hosts[0]!;
   const connect = (h: SshHost) => {
-    const c = new SshConnection(h, rig!.connection);
+    const c = new SshConnection(h, h1().connection);
     conns.push(c);
     return c;
   };
-  const shell = (prefix: string[] = []) => new SshShell(connect(rig!.host), `ssh ${rig!.netns}`, prefix, { WARPLAB_LAB: rig!.mark });
+  const shell = (prefix: string[] = []) => new SshShell(connect(h1().host), `ssh ${h1().netns}`, prefix, { WARPLAB_LAB: rig!.mark });
 
   before(async function () {
     requireRoot(this);
@@ -45,10 +46,10 @@ describe('@root SSH shell against a real sshd in a namespace', function () {
 
   it('checks the host key against a hashed known_hosts from ssh-keyscan, or the fingerprint ssh-keygen prints', async () => {
     assert.equal((await shell().exec(['echo', 'ok'])).stdout, 'ok\n');
-    const pinned = new SshShell(connect({ ...rig!.host, knownHosts: '/nonexistent', fingerprint: rig!.fingerprint }), 'pinned');
+    const pinned = new SshShell(connect({ ...h1().host, knownHosts: '/nonexistent', fingerprint: h1().fingerprint }), 'pinned');
     assert.equal((await pinned.exec(['echo', 'ok'])).stdout, 'ok\n');
-    const unknown = new SshShell(connect({ ...rig!.host, knownHosts: '/dev/null' }), 'unknown');
-    await assert.rejects(unknown.exec(['true']), (e: unknown) => e instanceof SubstrateError && e.message.includes(rig!.fingerprint) && e.message.includes('ssh-keyscan -p 22 127.0.0.1 >> ~/.ssh/known_hosts'));
+    const unknown = new SshShell(connect({ ...h1().host, knownHosts: '/dev/null' }), 'unknown');
+    await assert.rejects(unknown.exec(['true']), (e: unknown) => e instanceof SubstrateError && e.message.includes(h1().fingerprint) && e.message.includes('ssh-keyscan -p 22 10.99.0.11 >> ~/.ssh/known_hosts'));
   });
 
   it('hands argv, stdin and the environment over intact; stderr, exit code and timeout as locally', async () => {
@@ -79,13 +80,13 @@ describe('@root SSH shell against a real sshd in a namespace', function () {
     assert.ok(await until(() => carriesMark(pid, rig!.mark)), 'the process carries the mark');
     const session = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[3];
     assert.ok(await until(() => session() === String(pid)), 'it leads its own session');
-    assert.equal(netnsOf(pid), execFileSync('ip', ['netns', 'exec', rig!.netns, 'readlink', '/proc/self/ns/net'], { encoding: 'utf8' }).trim());
+    assert.equal(netnsOf(pid), execFileSync('ip', ['netns', 'exec', h1().netns, 'readlink', '/proc/self/ns/net'], { encoding: 'utf8' }).trim());
     p.kill();
     assert.equal(await p.exited, null);
   });
 
   it("enters a namespace made on the host (in the host's own /run/netns) with an nsenter prefix", async () => {
-    const node = `${rig!.netns}-n1`;
+    const node = `${h1().netns}-n1`;
     await shell().exec(['ip', 'netns', 'add', node]);
     assert.ok(!execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(node), "the host's /run/netns is not this machine's");
     const inNode = shell(['nsenter', `--net=/run/netns/${node}`, '--']);
@@ -99,7 +100,7 @@ describe('@root SSH shell against a real sshd in a namespace', function () {
   });
 
   it('uploads with SFTP once: an unchanged file is not sent again; the mode is kept', async () => {
-    const c = connect(rig!.host);
+    const c = connect(h1().host);
     const src = join(rig!.dir, 'agent');
     const dst = join(rig!.dir, 'remote', 'bin', 'agent');
     writeFileSync(src, randomBytes(2_000_000));

@@ -92,15 +92,18 @@ nodes:
     ]);
   });
 
-  it('up refuses a topology with hosts before making anything: no substrate spans hosts yet', async () => {
+  it('up refuses a topology with hosts on a substrate that builds here, and extensions that cannot run across hosts, before making anything', async () => {
     const made: string[] = [];
     using _ = registerSubstrate('fake', () => ({ name: 'fake', missing: async () => [], create: async () => void made.push('create'), shell: () => new RecordingShell(), destroy: async () => [] }));
     const t = parseTopology(`${HOSTS}nodes:\n  n: {kind: host}\n`);
     await assert.rejects(up(t, { substrate: 'fake', stateDir: '/nonexistent', workloads: false }), (e) => {
       assert.ok(e instanceof SubstrateError);
-      assert.equal(e.message, 'cannot bring up place on fake:\n  - place places its nodes on hosts (a, b, c), which needs the SSH substrate (not built yet)');
+      assert.equal(e.message, 'cannot bring up place on fake:\n  - place places its nodes on hosts (a, b, c); fake builds on this machine only: use -s ssh');
       return true;
     });
+    using _s = registerSubstrate('spanning', () => ({ name: 'spanning', spansHosts: true, missing: async () => [], create: async () => void made.push('create'), shell: () => new RecordingShell(), destroy: async () => [] }));
+    const routers = parseTopology(`${HOSTS}nodes:\n  r: {kind: edge-router, translator: {lan: [eth0], pages: [{lan: 10.0.0.0/8, wan: 11.0.0.0/8}]}, interfaces: {eth0: {ipv4: 10.0.0.1/24}}}\n  h: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.2/24}}}\nlinks: ['r:eth0 -- h:eth0']\n`);
+    await assert.rejects(up(routers, { substrate: 'spanning', stateDir: '/nonexistent', workloads: false }), /translators does not run on labs across SSH hosts yet/);
     assert.deepEqual(made, []);
   });
 

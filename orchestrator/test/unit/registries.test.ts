@@ -33,8 +33,8 @@ describe('registries', () => {
       find: getSubstrate,
       names: substrateNames,
       fake,
-      builtins: ['netns', 'mininet', 'docker'],
-      refused: /substrate "fake" is not supported. Supported substrates are "netns", "mininet", "docker"$/,
+      builtins: ['netns', 'mininet', 'docker', 'ssh'],
+      refused: /substrate "fake" is not supported. Supported substrates are "netns", "mininet", "docker", "ssh"$/,
     });
   });
 

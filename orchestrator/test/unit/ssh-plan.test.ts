@@ -35,7 +35,7 @@ links:
 const t = parseTopology(YAML);
 
 describe('SSH substrate plan', () => {
-  const plan = sshPlan(t, 5000);
+  const plan = sshPlan(t, 5000, 'M');
   const host = (name: string) => plan.hosts.find((h) => h.host.name === name)!;
 
   it('allocates VNIs from the base: cross-host links in file order, then spanning lans; same topology, same VNIs', () => {
@@ -44,14 +44,14 @@ describe('SSH substrate plan', () => {
       { vni: 5001, what: 'links[5]' },
       { vni: 5002, what: 'lan s' },
     ]);
-    assert.deepEqual(sshPlan(t, 5000), plan);
-    assert.deepEqual(sshPlan(t, 70).vnis.map((v) => v.vni), [70, 71, 72]);
+    assert.deepEqual(sshPlan(t, 5000, 'M'), plan);
+    assert.deepEqual(sshPlan(t, 70, 'M').vnis.map((v) => v.vni), [70, 71, 72]);
   });
 
   it('refuses a base that is no VNI, or that runs past the largest', () => {
-    assert.throws(() => sshPlan(t, 0), SubstrateError);
-    assert.throws(() => sshPlan(t, MAX_VNI - 1), /needs VNIs from 16777214 past 16777215/);
-    assert.equal(sshPlan(t, MAX_VNI - 2).vnis.at(-1)!.vni, MAX_VNI);
+    assert.throws(() => sshPlan(t, 0, 'M'), SubstrateError);
+    assert.throws(() => sshPlan(t, MAX_VNI - 1, 'M'), /needs VNIs from 16777214 past 16777215/);
+    assert.equal(sshPlan(t, MAX_VNI - 2, 'M').vnis.at(-1)!.vni, MAX_VNI);
   });
 
   it('a cross-host link is a VXLAN pair at min(underlay MTU) − 50, unless the link says less', () => {
@@ -77,12 +77,15 @@ describe('SSH substrate plan', () => {
     assert.equal(linksBatch(host('z').wires), 'link add eth0 netns wl-sp-h2 mtu 1450 type veth peer name port3 netns wl-sp-s mtu 1450\n');
     assert.deepEqual(host('x').commands, [
       'ip link add wlvx5000 mtu 1450 type vxlan id 5000 local 10.99.0.1 remote 10.99.0.2 dstport 4789 nolearning',
+      'ip link set wlvx5000 alias M',
       'ip link set wlvx5000 netns wl-sp-r1',
       'ip -n wl-sp-r1 link set wlvx5000 name eth0',
       'ip link add wlvx5001 mtu 8000 type vxlan id 5001 local 10.99.0.1 remote 10.99.0.3 dstport 4789 nolearning',
+      'ip link set wlvx5001 alias M',
       'ip link set wlvx5001 netns wl-sp-r4',
       'ip -n wl-sp-r4 link set wlvx5001 name eth0',
       'ip link add wlvx5002 mtu 1450 type vxlan id 5002 local 10.99.0.1 dstport 4789 nolearning',
+      'ip link set wlvx5002 alias M',
       'ip link set wlvx5002 netns wl-sp-s',
       'ip -n wl-sp-s link set wlvx5002 name vxlan0',
       'bridge -n wl-sp-s fdb append 00:00:00:00:00:00 dev vxlan0 dst 10.99.0.2',
@@ -90,9 +93,11 @@ describe('SSH substrate plan', () => {
     ]);
     assert.deepEqual(host('y').commands, [
       'ip link add wlvx5000 mtu 1450 type vxlan id 5000 local 10.99.0.2 remote 10.99.0.1 dstport 4789 nolearning',
+      'ip link set wlvx5000 alias M',
       'ip link set wlvx5000 netns wl-sp-r2',
       'ip -n wl-sp-r2 link set wlvx5000 name eth0',
       'ip link add wlvx5002 mtu 1450 type vxlan id 5002 local 10.99.0.2 dstport 4789 nolearning',
+      'ip link set wlvx5002 alias M',
       'ip link set wlvx5002 netns wl-sp-s',
       'ip -n wl-sp-s link set wlvx5002 name vxlan0',
       'bridge -n wl-sp-s fdb append 00:00:00:00:00:00 dev vxlan0 dst 10.99.0.1',
@@ -130,7 +135,7 @@ describe('SSH substrate plan', () => {
   });
 
   it('the ICOIN 2011 lab on three hosts: R1–core, R2–core and mgmt cross hosts', async () => {
-    const icoin = sshPlan(await loadTopologyFile(join(packageRoot, 'topologies', 'icoin2011-paging-3hosts.yaml')), 100);
+    const icoin = sshPlan(await loadTopologyFile(join(packageRoot, 'topologies', 'icoin2011-paging-3hosts.yaml')), 100, 'M');
     assert.deepEqual(icoin.vnis.map((v) => `${v.vni} ${v.what}`), ['100 links[6]', '101 links[7]', '102 lan mgmt']);
     assert.deepEqual(icoin.lans.map((s) => [s.lan, s.ends.map((e) => e.host), s.mtu]), [['mgmt', ['pdc', 'adc'], 1450]]);
   });

@@ -1,0 +1,139 @@
+// @root: the SSH substrate on three rig hosts (test/ssh-rig.ts), each a namespace with its own
+// sshd, /run and /tmp, joined by an underlay bridge: a lab across them is built through SSH
+// alone, its nodes reach each other over VXLAN, and `down` leaves nothing on any host, even
+// after SIGKILL of `up` or while a host does not answer.
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { attach, down, up } from '../../lab/lab.js';
+import { reachability } from '../../lab/reachability.js';
+import { SshShell } from '../../shell/ssh.js';
+import { closeSshConnections, connectionTo } from '../../substrate/ssh/connections.js';
+import { loadTopologyFile } from '../../topology/load.js';
+import type { Topology } from '../../topology/model.js';
+import { packageRoot } from '../../paths.js';
+import { cleanStateDir, fixtures, requireRoot, tempStateDir, testName } from '../helpers.js';
+import { SSHD, startSshRig, type SshRig } from '../ssh-rig.js';
+
+const bin = join(packageRoot, 'orchestrator', 'cli', 'bin.js');
+
+describe('@root SSH substrate on three rig hosts', function () {
+  this.timeout(180_000);
+  let rig: SshRig | undefined;
+  let stateDir: string;
+  let topology: Topology;
+  const env = () => ({ ...process.env, WARPLAB_SSH_CONFIG: rig!.sshConfig, WARPLAB_STATE_DIR: stateDir });
+  const hostShell = (h: string) => new SshShell(connectionTo(topology.hosts!.find((x) => x.name === h)!), `host ${h}`);
+  /** What a host still has of lab `name`: namespaces, links in its own namespace, marked processes. */
+  const leftOn = async (h: string, name: string, mark?: string) => {
+    const sh = hostShell(h);
+    const ns = (await sh.exec(['ip', 'netns', 'list'])).stdout.split('\n').filter((l) => l.includes(`wl-${name}-`));
+    const links = (await sh.exec(['ip', '-o', 'link'])).stdout.split('\n').filter(Boolean).map((l) => l.split(': ')[1]!.split('@')[0]!).filter((l) => !['lo', 'ul0'].includes(l));
+    const procs = mark ? (await sh.exec(['sh', '-c', `grep -lsa 'WARPLAB_LAB=${mark}' /proc/[0-9]*/environ || true`])).stdout.split('\n').filter(Boolean) : [];
+    return [...ns.map((n) => `namespace ${n}`), ...links.map((l) => `link ${l}`), ...procs.map((p) => `process ${p}`)];
+  };
+  const nothingLeft = async (name: string, mark?: string) => {
+    for (const h of ['h1', 'h2', 'h3']) assert.deepEqual(await leftOn(h, name, mark), [], `nothing of ${name} left on ${h}`);
+    assert.ok(!existsSync(join(stateDir, 'labs', name)), 'the lab directory is gone');
+  };
+  const warplab = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: env() });
+
+  before(async function () {
+    requireRoot(this);
+    if (!existsSync(SSHD)) {
+      console.log(`      (skipped: ${SSHD} is missing: bash ci/setup.sh installs openssh-server)`);
+      this.skip();
+    }
+    rig = await startSshRig({ hosts: 3 });
+    process.env.WARPLAB_SSH_CONFIG = rig.sshConfig;
+    stateDir = tempStateDir();
+    topology = await loadTopologyFile(join(fixtures, 'hosts', 'span-3hosts.yaml'));
+  });
+  after(async () => {
+    if (stateDir) await cleanStateDir(stateDir);
+    closeSshConnections();
+    delete process.env.WARPLAB_SSH_CONFIG;
+    if (rig) assert.deepEqual(await rig.close(), [], 'the rig left nothing behind');
+  });
+
+  it('builds the lab through SSH alone: nodes per host, VXLAN between them, a lan across three hosts', async () => {
+    const name = testName('span3');
+    const lab = await up({ ...topology, name }, { stateDir });
+    try {
+      assert.equal(lab.snapshot.substrate, 'ssh', 'a topology with hosts goes to the ssh substrate');
+      assert.ok(!spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.includes(`wl-${name}-`), "nothing on the orchestrator's own machine");
+      const on = async (h: string) => (await hostShell(h).exec(['ip', 'netns', 'list'])).stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0]!.replace(`wl-${name}-`, '')).sort();
+      assert.deepEqual([await on('h1'), await on('h2'), await on('h3')], [['a', 'mgmt', 'r1'], ['mgmt', 'r2'], ['b', 'mgmt', 'r3']]);
+      // Every tunnel is recorded with its host and VNI; the two ends of a link share one.
+      const tunnels = lab.snapshot.objects.filter((o) => o.kind === 'tunnel');
+      assert.deepEqual(tunnels.map((o) => `${o.node}:${o.name}@${o.host}`).sort(), ['mgmt:vxlan0@h1', 'mgmt:vxlan0@h2', 'mgmt:vxlan0@h3', 'r1:eth1@h1', 'r2:eth0@h2', 'r2:eth1@h2', 'r3:eth0@h3'].sort());
+      assert.equal(new Set(tunnels.map((o) => o.vni)).size, 3);
+      const r1eth1 = (await lab.shell('r1').exec(['ip', '-d', '-o', 'link', 'show', 'eth1'])).stdout;
+      assert.match(r1eth1, /mtu 1450 .*vxlan id \d+ remote 10\.99\.0\.12 local 10\.99\.0\.11/);
+      // The model's reachability holds across hosts, and the lan's members on three hosts talk.
+      const reach = await reachability(lab);
+      assert.ok(reach.length > 0 && reach.every((r) => r.observed === r.predicted), JSON.stringify(reach.filter((r) => r.observed !== r.predicted)));
+      await lab.shell('r1').exec(['ping', '-c1', '-W2', '10.50.0.3']);
+      // An attached process streams its output here and ends with its exit code.
+      const file = join(stateDir, 'attached.out');
+      const out = createWriteStream(file);
+      const p = lab.shell('b').spawn(['sh', '-c', 'ip -o -4 addr show eth0; exit 4'], { stdout: out });
+      assert.equal(await p.exited, 4);
+      await new Promise((r) => out.end(r));
+      assert.match(readFileSync(file, 'utf8'), /inet 10\.3\.0\.2\/24/);
+    } finally {
+      await lab.down();
+    }
+    await nothingLeft(name, lab.mark);
+  });
+
+  it('after SIGKILL of `up`, down removes everything from the state alone, on every host', async () => {
+    const name = testName('span3-k');
+    const file = join(stateDir, 'killed.yaml');
+    writeFileSync(file, readFileSync(join(fixtures, 'hosts', 'span-3hosts.yaml'), 'utf8').replace('name: span3', `name: ${name}`));
+    const child = spawn(process.execPath, [bin, 'up', file, '--json'], { env: env(), stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    // Killed once the tunnels are being made: namespaces and veths exist, nothing is configured.
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(join(stateDir, 'labs', name, 'state.json')) || !readFileSync(join(stateDir, 'labs', name, 'state.json'), 'utf8').includes('"tunnel"')) {
+      assert.ok(Date.now() < deadline, `up never recorded its tunnels: ${err}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const state = attach(name, stateDir).snapshot;
+    assert.equal(state.status, 'creating');
+    const res = warplab('down', name);
+    assert.equal(res.status, 0, res.stderr);
+    await nothingLeft(name, state.mark);
+  });
+
+  it('a host that does not answer keeps its records; a later down finishes the job', async () => {
+    const name = testName('span3-u');
+    const lab = await up({ ...topology, name }, { stateDir });
+    // h3 unreachable: its ProxyCommand leads nowhere. Nothing else changes.
+    const cut = join(rig!.dir, 'ssh_config.cut');
+    writeFileSync(cut, readFileSync(rig!.sshConfig, 'utf8').replace(/h3\.sock/, 'nowhere.sock'));
+    const res = spawnSync(process.execPath, [bin, 'down', name], { encoding: 'utf8', env: { ...env(), WARPLAB_SSH_CONFIG: cut } });
+    assert.equal(res.status, 1, res.stderr);
+    assert.match(res.stderr, /could not reach a host; what the lab made there stays recorded: run `warplab down span3-u.*` again once it answers\.\n {2}h3: /);
+    assert.deepEqual(await leftOn('h1', name), [], 'h1 was cleaned meanwhile');
+    assert.ok((await leftOn('h3', name)).length > 0, 'h3 still has the lab');
+    assert.ok(existsSync(join(stateDir, 'labs', name, 'state.json')), 'the state stays');
+    assert.deepEqual((await down(name, stateDir)).filter((r) => r.includes('on h3')).length > 0, true);
+    await nothingLeft(name, lab.mark);
+  });
+
+  it('refuses a topology with hosts on a substrate that builds here, and one without hosts on ssh, before making anything', async () => {
+    const res = warplab('up', join(fixtures, 'hosts', 'span-3hosts.yaml'), '-s', 'netns');
+    assert.equal(res.status, 1);
+    assert.match(res.stderr, /places its nodes on hosts \(h1, h2, h3\); netns builds on this machine only: use -s ssh/);
+    const local = join(stateDir, 'local.yaml');
+    writeFileSync(local, 'name: local\nnodes: {a: {kind: host}}\n');
+    const res2 = warplab('up', local, '-s', 'ssh');
+    assert.equal(res2.status, 1);
+    assert.match(res2.stderr, /the ssh substrate places nodes on the topology's hosts, and local declares none/);
+  });
+});
