@@ -1,8 +1,10 @@
 // Benchmark: `up`/`down` time of the shipped topologies and of router chains on warplab's
 // netns substrate, on its Mininet and docker substrates and on plain Mininet (sandboxed), in
 // one run; then the cost of one command in a node through each path (the Mininet helper's
-// JSON protocol, a node Shell's nsenter, docker exec). Prints Markdown tables.
-//   sudo npm run bench:updown [-- --repeat 3 --chains 10,50,100,200 --commands 200 --switch lxbr]
+// JSON protocol, a node Shell's nsenter, docker exec). Then a chain spread over 1, 2 and 4 SSH
+// hosts of the test rig (test/ssh-rig.ts) against the same chain on netns. Prints Markdown tables.
+//   sudo npm run bench:updown [-- --repeat 3 --chains 10,50,100,200 --commands 200 --switch lxbr
+//                                 --hosts 1,2,4 --hosts-chain 200 --only all|local|hosts]
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +17,11 @@ import type { Topology } from '../topology/model.js';
 import { chainTopologyYaml } from './chain.js';
 import { plainMininet } from './mininet-plain.js';
 import { benchArgs } from './args.js';
+import { SSHD, startSshRig } from '../test/ssh-rig.js';
+import { closeSshConnections } from '../substrate/ssh/connections.js';
+import { existsSync } from 'node:fs';
 
-const args = benchArgs({ repeat: '3', chains: '10,50,100,200', commands: '200', switch: process.env.WARPLAB_MININET_SWITCH ?? 'lxbr' });
+const args = benchArgs({ repeat: '3', chains: '10,50,100,200', commands: '200', switch: process.env.WARPLAB_MININET_SWITCH ?? 'lxbr', hosts: '1,2,4', 'hosts-chain': '200', only: 'all' });
 const repeat = Number(args.repeat);
 const chains = args.chains.split(',').filter(Boolean).map(Number);
 const commands = Number(args.commands);
@@ -84,8 +89,53 @@ async function perCommand(stateDir: string): Promise<string[][]> {
   return rows;
 }
 
-const stateDir = mkdtempSync(join(tmpdir(), 'warplab-bench-'));
-try {
+/** The chain over 1, 2, 4… rig hosts (interleaved) beside netns on this machine; per-command cost over SSH. */
+async function acrossHosts(stateDir: string): Promise<void> {
+  const counts = args.hosts.split(',').filter(Boolean).map(Number);
+  const n = Number(args['hosts-chain']);
+  console.log(`\n### A chain of ${n} routers across SSH hosts\n`);
+  if (!existsSync(SSHD)) return void console.log(`skipped: ${SSHD} is missing (bash ci/setup.sh installs openssh-server)`);
+  const rig = await startSshRig({ hosts: Math.max(...counts) });
+  process.env.WARPLAB_SSH_CONFIG = rig.sshConfig;
+  try {
+    const machines = rig.hosts.map((h, i) => ({ name: `m${i + 1}`, address: h.address }));
+    const local = parseTopology(chainTopologyYaml(n, `hchain${n}`));
+    const spread_ = counts.map((k) => parseTopology(chainTopologyYaml(n, `hchain${n}-${k}`, machines.slice(0, k))));
+    const runs: Timing[][] = counts.map(() => []);
+    const netns: Timing[] = [];
+    for (let r = 0; r < repeat; r++) {
+      netns.push(await time(local, 'netns', stateDir));
+      for (const [i, t] of spread_.entries()) runs[i]!.push(await time(t, 'ssh', stateDir));
+    }
+    const med = (xs: Timing[]) => [median(xs.map((x) => x.up)), median(xs.map((x) => x.down))] as const;
+    const [nu, nd] = med(netns);
+    const [u1, d1] = med(runs[0]!);
+    const rows = counts.map((k, i) => {
+      const [u, d] = med(runs[i]!);
+      return [`ssh, ${k} host${k > 1 ? 's' : ''}`, String(k - 1), ms(u), ms(d), `${ratio(u, u1)} / ${ratio(d, d1)}`, `${ratio(u, nu)} / ${ratio(d, nd)}`];
+    });
+    rows.push(['netns, this machine (reference)', '0', ms(nu), ms(nd), '', '1.0× / 1.0×']);
+    console.log(`median of ${repeat} runs, milliseconds; each host gets a contiguous run of the chain, so k hosts have k − 1 links that are VXLAN tunnels\n`);
+    console.log(table(['where', 'tunnels', 'up', 'down', `/ ${counts[0]} host (up / down)`, '/ netns (up / down)'], rows));
+    {
+      await using lab = await up(parseTopology(chainTopologyYaml(2, 'hcmd', machines.slice(0, 1))), { stateDir, workloads: false });
+      const xs: number[] = [];
+      for (let i = 0; i < commands + 10; i++) {
+        const t0 = performance.now();
+        await lab.shell('r1').exec(['true']);
+        if (i >= 10) xs.push(performance.now() - t0);
+      }
+      console.log(`\nOne command in a node on an SSH host (Shell.exec \`true\`: a channel, nsenter --net; through the rig's ProxyCommand): min / median / max of ${commands}: ${spread(xs)} ms`);
+    }
+  } finally {
+    closeSshConnections();
+    const left = await rig.close();
+    if (left.length) console.log(`warning: the SSH rig left ${left.join(', ')}`);
+  }
+}
+
+/** The shipped topologies and the chains on netns, Mininet and docker; plain Mininet; per-command cost. */
+async function localSubstrates(stateDir: string): Promise<void> {
   console.log(`warplab up/down benchmark: median of ${repeat} runs, milliseconds; Mininet substrate with ${mininet.switchKind} lans; docker substrate on the lab's own engine (its start and stop are in up and down); plain Mininet in a private sandbox\n`);
   const topoDir = join(packageRoot, 'topologies');
   const cases: { label: string; t: Topology; check?: [string, string] }[] = [];
@@ -123,6 +173,12 @@ try {
   );
   console.log(`\nOne command in a node: min / median / max of ${commands}, milliseconds\n`);
   console.log(table(['path', 'min / median / max'], await perCommand(stateDir)));
+}
+
+const stateDir = mkdtempSync(join(tmpdir(), 'warplab-bench-'));
+try {
+  if (args.only !== 'hosts') await localSubstrates(stateDir);
+  if (args.only !== 'local') await acrossHosts(stateDir);
 } finally {
   rmSync(stateDir, { recursive: true, force: true });
 }
