@@ -10,7 +10,7 @@ import { Interrupted } from '../errors.js';
 import { up, type StartedLab } from '../lab/lab.js';
 import { packageRoot } from '../paths.js';
 import type { BackgroundProcess } from '../shell/shell.js';
-import { ask, socketPath } from '../translator/agent.js';
+import { agentSocket, ask } from '../translator/agent.js';
 import type { Backend } from '../topology/model.js';
 import { parseTopology } from '../topology/load.js';
 import { benchArgs } from './args.js';
@@ -187,7 +187,7 @@ interface Switches {
  * − the instant before the control call (process.hrtime, the same clock).
  */
 async function switches(lab: StartedLab, probeUs: number, count: number, askTimeoutMs: number): Promise<Switches> {
-  const sock = socketPath(lab.path, 'r');
+  const sock = agentSocket(lab, 'r');
   const log = (n: string) => join(lab.path, `${n}.log`);
   const procs: BackgroundProcess[] = [];
   const calls: { t: bigint; to: string; kernelUs: number; rttUs: number }[] = [];
@@ -245,7 +245,7 @@ async function measure(c: Config, plain: StartedLab, stateDir: string, plainRuns
   const name = `xb${c.backend === 'ebpf' ? 'e' : 'n'}${c.pages}`;
   process.stderr.write(`${c.id}: up… `);
   await using lab = await up(parseTopology(chainYaml(name, c.backend)), { stateDir });
-  const sock = socketPath(lab.path, 'r');
+  const sock = agentSocket(lab, 'r');
 
   // Rule load: one apply of the whole set through the agent (replacing the 2 boot pages).
   process.stderr.write('load… ');

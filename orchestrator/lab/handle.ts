@@ -1,6 +1,7 @@
 // What drivers, strategies, scenario steps and lab extensions see of a running lab: its
 // shells, files and records. Not the lifecycle (lab.ts), so none of them imports it.
 import type { Shell } from '../shell/shell.js';
+import type { NodeMachine } from './machine.js';
 import type { Topology } from '../topology/model.js';
 import type { LabState, WorkloadRecord } from './state.js';
 
@@ -19,6 +20,8 @@ export interface LabHandle {
    * that need the image's tools or files (containerlab's `exec:`). Elsewhere the node's Shell.
    */
   imageShell(node: string): Shell;
+  /** The machine a node runs on: its lab directory there, files placed there, its unix sockets. */
+  machine(node: string): NodeMachine;
   /** A Shell on the orchestrator's machine whose background processes belong to the lab. */
   hostShell(): Shell;
   /** A Shell into a workload, wherever it runs when a command starts (`vm vm-a on adc-hv`). */

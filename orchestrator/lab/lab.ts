@@ -14,6 +14,7 @@ import { LocalShell } from '../shell/local.js';
 import type { ExtensionOptions } from './extension.js';
 import { labExtensions } from './extensions.js';
 import type { LabHandle } from './handle.js';
+import { LocalMachine, type NodeMachine } from './machine.js';
 import { workloadSpec } from '../migration/migrate.js';
 import { WorkloadShell } from '../workload/shell.js';
 
@@ -83,6 +84,10 @@ export class StartedLab implements LabHandle, AsyncDisposable {
 
   imageShell(node: string): Shell {
     return this.substrate.imageShell?.(this.state, node) ?? this.shell(node);
+  }
+
+  machine(node: string): NodeMachine {
+    return this.substrate.machine?.(this.state, node) ?? new LocalMachine(this.dir.path);
   }
 
   /** A Shell on the orchestrator's machine whose background processes belong to the lab (a Docker engine). */

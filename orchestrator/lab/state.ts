@@ -11,9 +11,10 @@ export const STATE_VERSION = 1;
 export interface OwnedObject {
   /**
    * A container node is a `container` (recorded before it is made) and, once running, its
-   * `netns`. A `tunnel` is one end of a VXLAN link between hosts (SSH substrate).
+   * `netns`. A `tunnel` is one end of a VXLAN link between hosts, a `dir` the lab's
+   * directory on a host (SSH substrate).
    */
-  kind: 'netns' | 'link' | 'tunnel' | 'container' | 'docker-engine';
+  kind: 'netns' | 'link' | 'tunnel' | 'dir' | 'container' | 'docker-engine';
   /** Kernel name: namespace name, or interface name inside `netns`; a container's name; an engine's folder or socket. */
   name: string;
   node: string;

@@ -312,6 +312,16 @@ export class SshConnection {
     return { pid, exited };
   }
 
+  /**
+   * A stream to a unix socket on the host, over the connection (OpenSSH's streamlocal
+   * forwarding): nothing listens on the network for it. Not counted against maxChannels:
+   * sshd's MaxSessions limits sessions only.
+   */
+  openSocket(path: string): Promise<Duplex> {
+    // A refusal here means no one listens there (yet): the caller decides whether to ask again.
+    return this.channel<ClientChannel, ClientChannel>((c, cb) => c.openssh_forwardOutStreamLocal(path, cb), (ch) => ch, false);
+  }
+
   close(): void {
     this.closed = true;
     void this.client?.then((c) => c.end(), () => {});
@@ -334,7 +344,7 @@ export class SshConnection {
    * channel at once: an exit status that came with the channel's confirmation is an event
    * no one would hear after an await.
    */
-  private async channel<T, R>(open: (c: Client, cb: (e: Error | undefined, ch: T) => void) => void, use: (ch: T) => R): Promise<Awaited<R>> {
+  private async channel<T, R>(open: (c: Client, cb: (e: Error | undefined, ch: T) => void) => void, use: (ch: T) => R, retryRefusals = true): Promise<Awaited<R>> {
     let reconnected = false;
     for (let refused = 0; ; ) {
       const current = this.connected();
@@ -346,7 +356,7 @@ export class SshConnection {
         if (!reconnected && (this.client !== current || (e as Error).message === 'Not connected')) {
           reconnected = true;
           if (this.client === current) this.client = undefined;
-        } else if ('reason' in (e as object) && refused < OPEN_RETRIES) {
+        } else if (retryRefusals && 'reason' in (e as object) && refused < OPEN_RETRIES) {
           await sleep(25 << refused++);
         } else throw e;
       }

@@ -1,6 +1,7 @@
 // Where a lab's nodes and links become real. One interface, several substrates
 // (netns, mininet, docker, ssh), chosen by flag → WARPLAB_SUBSTRATE → ssh for a topology
 // with hosts, netns otherwise.
+import type { NodeMachine } from '../lab/machine.js';
 import type { LabState, OwnedObject } from '../lab/state.js';
 import type { BackgroundProcess, Shell } from '../shell/shell.js';
 import type { Topology } from '../topology/model.js';
@@ -34,6 +35,8 @@ export interface Substrate {
   shell(state: LabState, node: string, onSpawn?: (p: BackgroundProcess) => void): Shell;
   /** A Shell in the node's own filesystem, where it has one (a container); default: shell(). */
   imageShell?(state: LabState, node: string): Shell;
+  /** The machine a node runs on, where it is not this one (an SSH host); default: this machine, the lab directory. */
+  machine?(state: LabState, node: string): NodeMachine;
   /** Removes what the state records and still carries the lab's mark; returns what it removed. */
   destroy(state: LabState): Promise<string[]>;
 }

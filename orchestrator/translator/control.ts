@@ -2,7 +2,7 @@
 import { LabError } from '../errors.js';
 import type { LabHandle } from '../lab/handle.js';
 import { parseAddr, parseCidr } from '../topology/ipv4.js';
-import { ask, socketPath } from './agent.js';
+import { agentSocket, ask } from './agent.js';
 import type { PageSpec } from '../topology/model.js';
 import { ruleLine } from './pages.js';
 
@@ -17,7 +17,7 @@ function translatorNode(lab: LabHandle, router: string) {
 
 export async function translatorStatus(lab: LabHandle, router: string) {
   translatorNode(lab, router);
-  const sock = socketPath(lab.path, router);
+  const sock = agentSocket(lab, router);
   const [health, rules, counters] = await Promise.all([ask(sock, ['health']), ask(sock, ['rules']), ask(sock, ['counters'])]);
   const { ok: _c, ...c } = counters;
   return {
@@ -57,6 +57,6 @@ export async function switchPage(lab: LabHandle, router: string, target: string,
   const page: PageSpec = { lan, ...(to === 'pass' ? {} : { wan: to }), mapping: pages.find((p) => p.lan === lan)?.mapping ?? { kind: 'contiguous' } };
   const rule = ruleLine(page).replace(/^page /, 'switch ');
   const t0 = performance.now();
-  const res = await ask(socketPath(lab.path, router), [rule]);
+  const res = await ask(agentSocket(lab, router), [rule]);
   return { router, rule, kernelUs: res.kernel_us as number, roundTripMs: performance.now() - t0 };
 }

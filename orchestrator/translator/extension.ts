@@ -6,6 +6,7 @@ import { edgeTranslators } from './pages.js';
 
 export const translatorsExtension: LabExtension = {
   name: 'translators',
+  spansHosts: true,
   wanted: (t) => edgeTranslators(t).length > 0,
   missing: async () => [],
   async start(lab, ctx) {
@@ -14,7 +15,7 @@ export const translatorsExtension: LabExtension = {
     ctx.onProgress?.({ stage: 'translators', done, total: edges.length });
     await Promise.all(
       edges.map(async ({ node }) => {
-        await deployAgent(lab.path, lab.mark, node, lab.shell(node.name), ctx.signal);
+        await deployAgent(lab, node, ctx.signal);
         ctx.onProgress?.({ stage: 'translators', done: ++done, total: edges.length });
       }),
     );

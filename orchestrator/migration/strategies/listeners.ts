@@ -10,7 +10,7 @@ import { LabError } from '../../errors.js';
 import type { LabHandle } from '../../lab/handle.js';
 import { realtimeNowMs } from '../../probe/clock.js';
 import type { BackgroundProcess } from '../../shell/shell.js';
-import { ask } from '../../translator/agent.js';
+import { ask, localSocket } from '../../translator/agent.js';
 import type { NetworkChange } from '../strategy-types.js';
 import type { WatchedSwitch } from './watcher.js';
 
@@ -81,7 +81,7 @@ export function watchedGo(ls: Listener[], action: string): WatchedSwitch[] {
 export async function goAll(ls: Listener[], action: string): Promise<NetworkChange[]> {
   return Promise.all(
     ls.map(async (l) => {
-      await ask(l.socket, ['go'], 5000, `listener on ${l.node}`);
+      await ask(localSocket(l.socket), ['go'], 5000, `listener on ${l.node}`);
       return { node: l.node, action, detail: l.detail, atMs: realtimeNowMs() };
     }),
   );

@@ -6,7 +6,7 @@ import { realtimeNowMs } from '../../probe/clock.js';
 import { paperReferences } from '../../report/references.js';
 import { nodeByName, type Topology, type WorkloadSpec } from '../../topology/model.js';
 import { workloadPort } from '../../topology/workloads.js';
-import { ask, socketPath } from '../../translator/agent.js';
+import { agentSocket, ask, socketPath } from '../../translator/agent.js';
 import type { AddressStrategy, Armed, ArmOptions, MovePlan, NetworkChange } from '../strategy-types.js';
 import { gatewaysAt, pagingPlan, type PageSwitch } from './paging-plan.js';
 import { settle, startWatcher } from './watcher.js';
@@ -30,7 +30,7 @@ function switched(router: string, line: string, atMs: number, kernelUs?: number)
 async function switchAll(lab: LabHandle, plan: PageSwitch[]): Promise<NetworkChange[]> {
   return Promise.all(
     plan.map(async (s) => {
-      const r = await ask(socketPath(lab.path, s.router), [s.line]);
+      const r = await ask(agentSocket(lab, s.router), [s.line]);
       return switched(s.router, s.line, realtimeNowMs(), r.kernel_us as number);
     }),
   );

@@ -13,6 +13,8 @@ import { linkParamsMissing } from '../netns/linkparams.js';
 import { linksBatch, nsName } from '../netns/plan.js';
 import { removeNamespaces } from '../netns/remove.js';
 import { connectionTo, hostTarget } from './connections.js';
+import { hostLabDir, SshMachine } from './machine.js';
+import type { NodeMachine } from '../../lab/machine.js';
 import { MAX_VNI, sshPlan } from './plan.js';
 
 /**
@@ -24,11 +26,23 @@ export function vniBaseOf(labId: string): number {
   return 0x1000 + (parseInt(labId, 16) % (MAX_VNI - 0x1000 - 0x10000));
 }
 
-function hostSpec(t: Topology, name: string): HostSpec {
+function hostOf(t: Topology, node: string): HostSpec {
+  const name = t.nodes.find((n) => n.name === node)?.host;
   const h = t.hosts?.find((x) => x.name === name);
-  if (!h) throw new SubstrateError(`${t.name} has no host "${name}"`);
+  if (!h) throw new SubstrateError(`${node} is on no host of ${t.name}`);
   return h;
 }
+
+/** $1 the directory, $2 the mark, $3 the lab's status. Exit 0 removed, 3 absent, 4 not the lab's. */
+const REMOVE_DIR = [
+  '[ -d "$1" ] || exit 3',
+  'if [ "$(cat "$1/.mark" 2>/dev/null)" != "$2" ]; then [ "$3" = creating ] && rmdir -- "$1" 2>/dev/null && exit 0; exit 4; fi',
+  'awk -v d="$1/" \'index($5, d) == 1 { print $5 }\' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done',
+  'rm -rf -- "$1"',
+].join('\n');
+
+/** One per lab and host within a process, so that a file is placed once. */
+const machines: Record<string, SshMachine> = {};
 
 const enter = (ns: string) => ['nsenter', `--net=/run/netns/${ns}`, '--'];
 
@@ -82,8 +96,13 @@ export class SshSubstrate implements Substrate {
     });
 
     // Recorded before anything is made: `down` then works from the state alone, after a crash too.
+    const dir = hostLabDir(t.name);
+    ctx.record(hosts.map(({ hp }): OwnedObject => ({ kind: 'dir', name: dir, node: '', host: hp.host.name })));
     ctx.record(hosts.flatMap(({ hp, names }) => names.map((name, i): OwnedObject => ({ kind: 'netns', name, node: hp.nodes[i]!, host: hp.host.name }))));
-    await onEach('namespaces', ({ sh, names }) => sh.exec(['ip', '-batch', '-'], { input: names.map((n) => `netns add ${n}\n`).join('') }).then(() => {}));
+    await onEach('namespaces', async ({ sh, names }) => {
+      await sh.exec(['sh', '-ec', 'mkdir -p -m700 "${1%/*}"; mkdir -m700 -- "$1"; echo "$2" > "$1/.mark"', 'sh', dir, ctx.state.mark]);
+      await sh.exec(['ip', '-batch', '-'], { input: names.map((n) => `netns add ${n}\n`).join('') });
+    });
 
     ctx.record(hosts.flatMap(({ hp }) => hp.wires.flatMap((w) => [w.a, w.b]).map((e): OwnedObject => ({ kind: 'link', name: e.ifname, node: e.node, netns: e.ns, host: hp.host.name }))));
     ctx.record(hosts.flatMap(({ hp }) => hp.tunnels.map((e): OwnedObject => ({ kind: 'tunnel', name: e.ifname, node: e.node, netns: e.ns, host: hp.host.name, vni: e.vni }))));
@@ -96,11 +115,14 @@ export class SshSubstrate implements Substrate {
   }
 
   shell(state: LabState, node: string, onSpawn?: (p: BackgroundProcess) => void): Shell {
-    const t = state.topology;
-    const host = t.nodes.find((n) => n.name === node)?.host;
-    if (!host) throw new SubstrateError(`${node} is on no host of ${t.name}`);
+    const host = hostOf(state.topology, node);
     const ns = nsName(state.name, node);
-    return new SshShell(connectionTo(hostSpec(t, host)), `${node} (netns ${ns} on ${host})`, enter(ns), { WARPLAB_LAB: state.mark }, onSpawn);
+    return new SshShell(connectionTo(host), `${node} (netns ${ns} on ${host.name})`, enter(ns), { WARPLAB_LAB: state.mark }, onSpawn);
+  }
+
+  machine(state: LabState, node: string): NodeMachine {
+    const host = hostOf(state.topology, node);
+    return (machines[`${state.mark} ${host.name}`] ??= new SshMachine(() => connectionTo(host), hostLabDir(state.name)));
   }
 
   /**
@@ -131,6 +153,14 @@ export class SshSubstrate implements Substrate {
         }
         const names = mine.filter((o) => o.kind === 'netns').map((o) => o.name);
         removed.push(...(await removeNamespaces(sh, names, state)).removed.map((x) => `${x} on ${h.name}`));
+        // The lab's directory there, by its mark (empty and unmarked only if `up` died making
+        // it), after what is mounted under it (an agent's bpffs).
+        for (const o of mine.filter((x) => x.kind === 'dir')) {
+          const r = await sh.exec(['sh', '-c', REMOVE_DIR, 'sh', o.name, state.mark, state.status], { check: false });
+          if (r.exitCode === 0) removed.push(`directory ${o.name} on ${h.name}`);
+          else if (r.exitCode === 4) process.stderr.write(`warplab: leaving ${o.name} on ${h.name}: it is not marked ${state.mark}\n`);
+          else if (r.exitCode !== 3) throw new SubstrateError(`could not remove ${o.name} on ${h.name}: ${r.stderr.trim()}`);
+        }
       }),
     );
     if (unreachable.length) {

@@ -10,6 +10,9 @@ import { attach, down, up } from '../../lab/lab.js';
 import { reachability } from '../../lab/reachability.js';
 import { SshShell } from '../../shell/ssh.js';
 import { closeSshConnections, connectionTo } from '../../substrate/ssh/connections.js';
+import { hostLabDir } from '../../substrate/ssh/machine.js';
+import { switchPage, translatorStatus } from '../../translator/control.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadTopologyFile } from '../../topology/load.js';
 import type { Topology } from '../../topology/model.js';
 import { packageRoot } from '../../paths.js';
@@ -31,7 +34,8 @@ describe('@root SSH substrate on three rig hosts', function () {
     const ns = (await sh.exec(['ip', 'netns', 'list'])).stdout.split('\n').filter((l) => l.includes(`wl-${name}-`));
     const links = (await sh.exec(['ip', '-o', 'link'])).stdout.split('\n').filter(Boolean).map((l) => l.split(': ')[1]!.split('@')[0]!).filter((l) => !['lo', 'ul0'].includes(l));
     const procs = mark ? (await sh.exec(['sh', '-c', `grep -lsa 'WARPLAB_LAB=${mark}' /proc/[0-9]*/environ || true`])).stdout.split('\n').filter(Boolean) : [];
-    return [...ns.map((n) => `namespace ${n}`), ...links.map((l) => `link ${l}`), ...procs.map((p) => `process ${p}`)];
+    const dir = (await sh.exec(['test', '-e', hostLabDir(name)], { check: false })).exitCode === 0 ? [`directory ${hostLabDir(name)}`] : [];
+    return [...ns.map((n) => `namespace ${n}`), ...links.map((l) => `link ${l}`), ...procs.map((p) => `process ${p}`), ...dir];
   };
   const nothingLeft = async (name: string, mark?: string) => {
     for (const h of ['h1', 'h2', 'h3']) assert.deepEqual(await leftOn(h, name, mark), [], `nothing of ${name} left on ${h}`);
@@ -82,6 +86,33 @@ describe('@root SSH substrate on three rig hosts', function () {
       assert.equal(await p.exited, 4);
       await new Promise((r) => out.end(r));
       assert.match(readFileSync(file, 'utf8'), /inet 10\.3\.0\.2\/24/);
+    } finally {
+      await lab.down();
+    }
+    await nothingLeft(name, lab.mark);
+  });
+
+  it('a translator agent on another host: sent there by SFTP, asked through a forwarded socket, switched live', async () => {
+    const name = testName('xlate3');
+    const t = { ...(await loadTopologyFile(join(fixtures, 'hosts', 'translator-3hosts.yaml'))), name };
+    const lab = await up(t, { stateDir });
+    try {
+      /** Source address b sees for a's ping. */
+      const seenAtB = async () => {
+        const dump = lab.shell('b').exec(['tcpdump', '-n', '-l', '-c', '1', '-i', 'eth0', 'icmp[icmptype] = icmp-echo'], { timeoutMs: 10_000, check: false });
+        await sleep(700); // tcpdump needs a moment to attach
+        await lab.shell('a').exec(['ping', '-n', '-c2', '-W1', '10.0.2.2']);
+        return /IP (\S+) > /.exec((await dump).stdout)?.[1];
+      };
+      assert.equal(await seenAtB(), '150.1.0.2');
+      const status = await translatorStatus(lab, 'r');
+      assert.ok(status.rules.includes('page 10.0.1.2/32 wan 150.1.0.2/32 contiguous'), status.rules.join('\n'));
+      assert.ok(status.counters.translated_from_lan! >= 2);
+      assert.equal((await hostShell('h2').exec(['test', '-x', `${hostLabDir(name)}/files/xlate-agent`], { check: false })).exitCode, 0, 'the agent was placed on h2');
+      assert.notEqual((await hostShell('h1').exec(['test', '-e', `${hostLabDir(name)}/files`], { check: false })).exitCode, 0, 'and only there');
+      const sw = await switchPage(lab, 'r', '10.0.1.2', '150.2.0.2/32');
+      assert.ok(sw.roundTripMs > 0 && sw.kernelUs >= 0);
+      assert.equal(await seenAtB(), '150.2.0.2');
     } finally {
       await lab.down();
     }
