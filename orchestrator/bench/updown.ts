@@ -20,6 +20,7 @@ import { benchArgs } from './args.js';
 import { SSHD, startSshRig } from '../test/ssh-rig.js';
 import { closeSshConnections } from '../substrate/ssh/connections.js';
 import { existsSync } from 'node:fs';
+import { switchPage } from '../translator/control.js';
 
 const args = benchArgs({ repeat: '3', chains: '10,50,100,200', commands: '200', switch: process.env.WARPLAB_MININET_SWITCH ?? 'lxbr', hosts: '1,2,4', 'hosts-chain': '200', only: 'all' });
 const repeat = Number(args.repeat);
@@ -95,7 +96,7 @@ async function acrossHosts(stateDir: string): Promise<void> {
   const n = Number(args['hosts-chain']);
   console.log(`\n### A chain of ${n} routers across SSH hosts\n`);
   if (!existsSync(SSHD)) return void console.log(`skipped: ${SSHD} is missing (bash ci/setup.sh installs openssh-server)`);
-  const rig = await startSshRig({ hosts: Math.max(...counts) });
+  const rig = await startSshRig({ hosts: Math.max(...counts, 3) }); // the switch lab uses three
   process.env.WARPLAB_SSH_CONFIG = rig.sshConfig;
   try {
     const machines = rig.hosts.map((h, i) => ({ name: `m${i + 1}`, address: h.address }));
@@ -127,6 +128,25 @@ async function acrossHosts(stateDir: string): Promise<void> {
       }
       console.log(`\nOne command in a node on an SSH host (Shell.exec \`true\`: a channel, nsenter --net; through the rig's ProxyCommand): min / median / max of ${commands}: ${spread(xs)} ms`);
     }
+    // One translator switch, orchestrator → agent → answer: through a unix socket here, or an
+    // SSH-forwarded one on another host. Alternating between two WAN addresses.
+    const xlate = await loadTopologyFile(join(packageRoot, 'orchestrator', 'test', 'fixtures', 'hosts', 'translator-3hosts.yaml'));
+    const rows2: string[][] = [];
+    for (const [label, t] of [
+      ['netns, this machine', { ...xlate, hosts: undefined, placement: undefined, nodes: xlate.nodes.map(({ host: _h, ...n }) => n) }],
+      ['ssh, router on another host', xlate],
+    ] as const) {
+      await using lab = await up(t as Topology, { stateDir, workloads: false });
+      const rtt: number[] = [];
+      const kernel: number[] = [];
+      for (let i = 0; i < commands + 10; i++) {
+        const r = await switchPage(lab, 'r', '10.0.1.2', i % 2 ? '150.1.0.2/32' : '150.2.0.2/32');
+        if (i >= 10) (rtt.push(r.roundTripMs), kernel.push(r.kernelUs / 1000));
+      }
+      rows2.push([label, spread(rtt), spread(kernel)]);
+    }
+    console.log(`\nOne translator switch (\`warplab switch\`'s request), min / median / max of ${commands}, milliseconds\n`);
+    console.log(table(['where the router runs', 'round trip from the orchestrator', "kernel update (the agent's own figure)"], rows2));
   } finally {
     closeSshConnections();
     const left = await rig.close();
