@@ -15,6 +15,7 @@ import type { ExtensionOptions } from './extension.js';
 import { labExtensions } from './extensions.js';
 import type { LabHandle } from './handle.js';
 import { LocalMachine, type NodeMachine } from './machine.js';
+import { multiHostClock, singleHostClock, type ClockInfo } from '../probe/clock.js';
 import { workloadSpec } from '../migration/migrate.js';
 import { WorkloadShell } from '../workload/shell.js';
 
@@ -88,6 +89,16 @@ export class StartedLab implements LabHandle, AsyncDisposable {
 
   machine(node: string): NodeMachine {
     return this.substrate.machine?.(this.state, node) ?? new LocalMachine(this.dir.path);
+  }
+
+  /** The node's host, where nodes run on several: its clock offset is `host NAME`'s. */
+  hostOf(node: string): string | undefined {
+    return nodeByName(this.state.topology, node)?.host;
+  }
+
+  /** How the lab's clocks relate: one clock, or each host's offset estimated now. */
+  async clock(): Promise<ClockInfo> {
+    return this.substrate.clocks ? multiHostClock(await this.substrate.clocks(this.state)) : singleHostClock();
   }
 
   /** A Shell on the orchestrator's machine whose background processes belong to the lab (a Docker engine). */

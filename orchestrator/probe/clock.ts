@@ -51,3 +51,32 @@ export function singleHostClock(kernelTimestamps = true): ClockInfo {
     note: 'one machine: senders, receivers and events share one CLOCK_REALTIME (offset 0); gaps are receiver-clock differences and need no synchronisation',
   };
 }
+
+/** Nodes on several hosts: each host's clock offset, as estimated when the run began. */
+export function multiHostClock(offsets: ClockOffset[]): ClockInfo {
+  return {
+    reference: 'CLOCK_REALTIME of the orchestrator host',
+    singleHost: false,
+    receiveTimestamps: 'kernel (SO_TIMESTAMPNS)',
+    offsets,
+    note: "nodes run on several hosts: each stream's receive times are on its receiver's host clock, less that host's estimated offset; gaps are differences on one receiver's clock and need no synchronisation, placing packets against events carries the offset's uncertainty",
+  };
+}
+
+/** One ping-pong: the orchestrator's clock before and after, the other clock in between. */
+export interface ClockSample {
+  sentMs: number;
+  theirsMs: number;
+  backMs: number;
+}
+
+/**
+ * The other clock minus ours from the sample with the shortest round trip (NTP's rule): its
+ * reading fell somewhere within that round trip, so the uncertainty is half of it.
+ */
+export function offsetFromSamples(of: string, samples: readonly ClockSample[], method: string): ClockOffset {
+  if (!samples.length) throw new RangeError(`no clock samples for ${of}`);
+  const best = samples.reduce((a, b) => (b.backMs - b.sentMs < a.backMs - a.sentMs ? b : a));
+  const rtt = best.backMs - best.sentMs;
+  return { of, offsetMs: best.theirsMs - (best.sentMs + best.backMs) / 2, uncertaintyMs: rtt / 2, method };
+}

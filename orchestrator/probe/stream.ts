@@ -17,6 +17,8 @@ export interface ProbeStreamOptions {
   /** Absent when something else sends: a workload's own sender. */
   sender?: Shell;
   receiver: Shell;
+  /** The receiver's node, carried into the capture (its host's clock stamps the arrivals). */
+  receiverNode?: string;
   /** Where the sender sends: the receiver's address, or a reflector's. */
   to: string;
   /** Receiver port; 0 lets it pick a free one. */
@@ -32,8 +34,8 @@ export interface ProbeStreamOptions {
   /** The binary log is written here on the orchestrator's machine; `.recv.stderr`,
    *  `.send.stdout` and `.send.stderr` beside it keep the programs' own output. */
   logPath: string;
-  /** Paths of the programs inside the nodes (default: this checkout's build, which netns
-   *  nodes share with the orchestrator). */
+  /** Paths of the programs on the sender's and receiver's machines (default: this checkout's
+   *  build, which nodes on this machine share with the orchestrator). */
   programs?: { send: string; recv: string };
 }
 
@@ -55,6 +57,7 @@ export interface ReceiverSummary {
 
 export interface StreamCapture {
   label: string;
+  receiverNode?: string;
   workload?: string;
   stream: number;
   intervalMs: number;
@@ -108,6 +111,7 @@ export async function startProbeStream(o: ProbeStreamOptions): Promise<ProbeStre
       await Promise.all(files.map((s) => settled(s)));
       return {
         label: o.label,
+        ...(o.receiverNode ? { receiverNode: o.receiverNode } : {}),
         ...(o.workload ? { workload: o.workload } : {}),
         stream,
         intervalMs,

@@ -7,6 +7,7 @@ import { Interrupted, SubstrateError, WarplabError } from '../errors.js';
 import { attach, listLabs, up, type StartedLab } from '../lab/lab.js';
 import { defaultStateDir } from '../lab/state.js';
 import { singleHostClock } from '../probe/clock.js';
+import { probeBinary } from '../probe/binaries.js';
 import { monitorLinks, type LinkMonitor } from '../probe/link-monitor.js';
 import { startProbeStream, type ProbeStream, type StreamCapture } from '../probe/stream.js';
 import { EventLog } from '../probe/timeline.js';
@@ -137,8 +138,11 @@ async function startStreams(lab: StartedLab, s: Scenario, raw: string, trial: nu
       const w = t.workloads.find((x) => x.name === spec.workload)!;
       return [startWorkloadStreams(lab, w, { dir: raw, maxDurationS: limitS, prefix, ...(spec.echoIntervalMs ? { echoIntervalMs: spec.echoIntervalMs } : {}) })];
     }
-    const one = (label: string, from: string, to: string, addr: string, stream: number) =>
-      startProbeStream({ label, sender: lab.shell(from), receiver: lab.shell(to), to: addr, intervalMs: spec.intervalMs, stream, maxDurationS: limitS, logPath: join(raw, `${prefix}${from}-to-${to}-${i}.bin`) });
+    const one = async (label: string, from: string, to: string, addr: string, stream: number) => {
+      // The programs on the nodes' machines: sent there once when that is another host.
+      const programs = { send: await lab.machine(from).place(probeBinary('udp-send')), recv: await lab.machine(to).place(probeBinary('udp-recv')) };
+      return startProbeStream({ label, sender: lab.shell(from), receiver: lab.shell(to), receiverNode: to, to: addr, intervalMs: spec.intervalMs, stream, maxDurationS: limitS, logPath: join(raw, `${prefix}${from}-to-${to}-${i}.bin`), programs });
+    };
     return [
       one(spec.label, spec.from, spec.to, spec.address ?? firstAddress(t, spec.to)!, 10 + 2 * i),
       ...(spec.bothWays ? [one(`${spec.to}→${spec.from}`, spec.to, spec.from, spec.returnAddress ?? firstAddress(t, spec.from)!, 11 + 2 * i)] : []),
@@ -203,9 +207,18 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
   const { lab, broughtUp } = await openLab(s, o);
   const result: ScenarioRun = { scenario: s.name, file: s.file, lab: lab.name, broughtUp, out: o.out, trialsPlanned: planned, trialsDone: 0, interrupted: false, steps: [], checks: [], run: null, files: [], passed: false };
   const trials: TrialInput[] = [];
+  let clock = singleHostClock();
+  /** Arrivals carry the receiver host's clock: its offset is taken off them. */
+  const offsetOf = (c: StreamCapture) => {
+    const host = c.receiverNode && lab.hostOf(c.receiverNode);
+    const o = host && clock.offsets.find((x) => x.of === `host ${host}`);
+    return o ? { clockOffsetMs: o.offsetMs } : {};
+  };
   const run: RunContext = { lab, monitored: new Set(), cache: new Map(), ...(o.signal ? { signal: o.signal } : {}) };
   try {
     mkdirSync(raw, { recursive: true });
+    if (lab.snapshot.topology.hosts) o.onProgress?.({ stage: 'setup', detail: "estimating the hosts' clock offsets" });
+    clock = await lab.clock();
     o.onProgress?.({ stage: 'setup', detail: 'resolving links' });
     try {
       for (const step of [...s.steps, ...s.reset]) await getStep(step.kind).setup?.(step.args, run);
@@ -247,7 +260,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
         for (const m of monitors) events.events.push(...(await m.stop().catch(() => [])));
         keepWorkloadLogs(lab.path, raw);
         // An interrupted trial is incomplete: it is left out of the series.
-        if (!interrupted) trials.push({ label: `trial ${i}`, events: events.events, streams: captures.map((c) => streamInput(c, o.out)) });
+        if (!interrupted) trials.push({ label: `trial ${i}`, events: events.events, streams: captures.map((c) => ({ ...streamInput(c, o.out), ...offsetOf(c) })) });
       }
       if (interrupted) {
         result.interrupted = true;
@@ -290,7 +303,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
         name: s.name,
         createdAt: new Date().toISOString(),
         description: [s.description, `Scenario ${s.file}, lab ${lab.name}${broughtUp ? '' : ' (reused)'}, ${result.trialsDone} of ${planned} trial(s).`].filter(Boolean).join('\n\n'),
-        clock: singleHostClock(),
+        clock,
         analysis: {},
         thresholds: s.thresholds,
         trials,

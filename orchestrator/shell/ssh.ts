@@ -206,6 +206,8 @@ export interface AttachedIo {
   stdin?: NodeJS.ReadableStream & { unpipe(d: NodeJS.WritableStream): { pause(): void } };
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
+  /** End stdout and stderr when the command ends, as a pipe would (not for this process's own). */
+  end?: boolean;
 }
 
 export interface ConnectionOptions {
@@ -301,6 +303,7 @@ export class SshConnection {
             ch.on('close', () => {
               if (head) failPid(new SubstrateError(`${command} ended on ${this.host.name} before it started`));
               if (io.stdin) io.stdin.unpipe(ch).pause();
+              if (io.end) (io.stdout?.end(), io.stderr !== io.stdout && io.stderr?.end());
               resolve(code);
             });
             if (io.stdin) io.stdin.pipe(ch);
@@ -310,6 +313,22 @@ export class SshConnection {
     );
     exited.catch((e: Error) => failPid(e));
     return { pid, exited };
+  }
+
+  /**
+   * A command that warplab talks to while it runs (a clock ping-pong): `f` gets its channel,
+   * which is closed when `f` is done.
+   */
+  converse<T>(command: string, f: (ch: ClientChannel) => Promise<T>): Promise<T> {
+    return this.slots.use(async () => {
+      const ch = await this.channel<ClientChannel, ClientChannel>((c, cb) => c.exec(command, cb), (x) => x);
+      try {
+        return await f(ch);
+      } finally {
+        ch.end();
+        ch.close();
+      }
+    });
   }
 
   /**
@@ -490,7 +509,7 @@ export class SshShell implements Shell {
    */
   spawn(argv: readonly string[], opts: SpawnOptions = {}): RemoteProcess {
     if (opts.inherit || opts.stdout || opts.stderr) {
-      const io = opts.inherit ? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr } : { ...(opts.stdout ? { stdout: opts.stdout } : {}), ...(opts.stderr ? { stderr: opts.stderr } : {}) };
+      const io = opts.inherit ? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr } : { ...(opts.stdout ? { stdout: opts.stdout } : {}), ...(opts.stderr ? { stderr: opts.stderr } : {}), end: true };
       const { pid, exited } = this.conn.attach(commandLine(argv, this.prefix, { ...this.baseEnv, ...opts.env }), io);
       const proc = new RemoteProc(argv, this.conn, pid, exited);
       void proc.started.then(() => this.onSpawn?.(proc), () => {});

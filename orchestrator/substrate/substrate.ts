@@ -3,6 +3,7 @@
 // with hosts, netns otherwise.
 import type { NodeMachine } from '../lab/machine.js';
 import type { LabState, OwnedObject } from '../lab/state.js';
+import type { ClockOffset } from '../probe/clock.js';
 import type { BackgroundProcess, Shell } from '../shell/shell.js';
 import type { Topology } from '../topology/model.js';
 
@@ -37,6 +38,8 @@ export interface Substrate {
   imageShell?(state: LabState, node: string): Shell;
   /** The machine a node runs on, where it is not this one (an SSH host); default: this machine, the lab directory. */
   machine?(state: LabState, node: string): NodeMachine;
+  /** Each host's clock offset (`host NAME`), where nodes are on other hosts; absent: one clock. */
+  clocks?(state: LabState): Promise<ClockOffset[]>;
   /** Removes what the state records and still carries the lab's mark; returns what it removed. */
   destroy(state: LabState): Promise<string[]>;
 }

@@ -15,6 +15,8 @@ import { removeNamespaces } from '../netns/remove.js';
 import { connectionTo, hostTarget } from './connections.js';
 import { hostLabDir, SshMachine } from './machine.js';
 import type { NodeMachine } from '../../lab/machine.js';
+import type { ClockOffset } from '../../probe/clock.js';
+import { hostClockOffset } from './clock.js';
 import { MAX_VNI, sshPlan } from './plan.js';
 
 /**
@@ -118,6 +120,10 @@ export class SshSubstrate implements Substrate {
     const host = hostOf(state.topology, node);
     const ns = nsName(state.name, node);
     return new SshShell(connectionTo(host), `${node} (netns ${ns} on ${host.name})`, enter(ns), { WARPLAB_LAB: state.mark }, onSpawn);
+  }
+
+  async clocks(state: LabState): Promise<ClockOffset[]> {
+    return Promise.all((state.topology.hosts ?? []).map((h) => hostClockOffset(connectionTo(h))));
   }
 
   machine(state: LabState, node: string): NodeMachine {

@@ -119,6 +119,18 @@ describe('@root SSH substrate on three rig hosts', function () {
     await nothingLeft(name, lab.mark);
   });
 
+  it('`warplab run`: a 1 ms stream across three hosts, a translator switched live twice; the report gives each host\'s clock offset', async () => {
+    const out = join(stateDir, 'run');
+    const res = warplab('run', join(fixtures, 'hosts', 'switch-3hosts.scenario.yaml'), '--lab', testName('sw3'), '--out', out);
+    assert.equal(res.status, 0, res.stdout + res.stderr);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    const clock = JSON.stringify(report);
+    for (const h of ['h1', 'h2', 'h3']) assert.match(clock, new RegExp(`"of":"host ${h}","offsetMs":-?[\\d.e-]+,"uncertaintyMs":[\\d.e-]+`));
+    assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /## Clocks[\s\S]*- host h3: offset -?[\d.]+ ms ± [\d.]+ ms \(shortest of 20 ping-pongs/);
+    assert.equal((clock.match(/"clockOffsetMs":/g) ?? []).length, 2, "each trial's stream carries its receiver host's offset");
+    await nothingLeft(testName('sw3'));
+  });
+
   it('after SIGKILL of `up`, down removes everything from the state alone, on every host', async () => {
     const name = testName('span3-k');
     const file = join(stateDir, 'killed.yaml');

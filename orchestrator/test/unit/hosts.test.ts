@@ -1,4 +1,5 @@
 // Hosts and placement (issue 15): what the loader makes of `hosts:` and `placement:`.
+import { registerLabExtension } from '../../lab/extensions.js';
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { SubstrateError, TopologyError } from '../../errors.js';
@@ -102,8 +103,8 @@ nodes:
       return true;
     });
     using _s = registerSubstrate('spanning', () => ({ name: 'spanning', spansHosts: true, missing: async () => [], create: async () => void made.push('create'), shell: () => new RecordingShell(), destroy: async () => [] }));
-    const routers = parseTopology(`${HOSTS}nodes:\n  r: {kind: edge-router, translator: {lan: [eth0], pages: [{lan: 10.0.0.0/8, wan: 11.0.0.0/8}]}, interfaces: {eth0: {ipv4: 10.0.0.1/24}}}\n  h: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.2/24}}}\nlinks: ['r:eth0 -- h:eth0']\n`);
-    await assert.rejects(up(routers, { substrate: 'spanning', stateDir: '/nonexistent', workloads: false }), /translators does not run on labs across SSH hosts yet/);
+    using _x = registerLabExtension({ name: 'here-only', wanted: () => true, missing: async () => [], start: async () => void made.push('start'), stop: async () => [] });
+    await assert.rejects(up(t, { substrate: 'spanning', stateDir: '/nonexistent', workloads: false }), /here-only does not run on labs across SSH hosts yet/);
     assert.deepEqual(made, []);
   });
 
