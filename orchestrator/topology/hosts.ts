@@ -1,4 +1,4 @@
-// Hosts (the planned SSH substrate): which machine carries each node, and what crossing
+// Hosts (the SSH substrate): which machine carries each node, and what crossing
 // machines costs. Whatever joins nodes on different hosts runs through VXLAN over the
 // underlay, so every host reaches every other and only the MTU shrinks.
 import { addressField, type Report } from './checks.js';

@@ -66,7 +66,8 @@ export class SshSubstrate implements Substrate {
           const sh = this.hostShell(h);
           const uid = (await sh.exec(['id', '-u'])).stdout.trim();
           const out = uid === '0' ? [] : [`${at}: logs in as uid ${uid}; nodes need root there (network namespaces, VXLAN): log in as root`];
-          for (const [tool, pkg] of [['ip', 'iproute2'], ['bridge', 'iproute2'], ['nsenter', 'util-linux']] as const) {
+          // bash answers the clock ping-pong; awk finds mounts under the lab's directory at `down`
+          for (const [tool, pkg] of [['ip', 'iproute2'], ['bridge', 'iproute2'], ['nsenter', 'util-linux'], ['bash', 'bash'], ['awk', 'mawk']] as const) {
             if (!(await hasCommand(sh, tool))) out.push(`${at}: ${tool} is missing: apt-get install ${pkg}`);
           }
           return [...out, ...(out.length ? [] : (await linkParamsMissing(t, sh)).map((m) => `${at}: ${m}`))];

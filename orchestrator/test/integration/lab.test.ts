@@ -102,7 +102,7 @@ for (const substrate of testSubstrates()) {
         const t = testTopology(await loadTopologyFile(file));
         if (t.hosts) {
           // Its nodes live on several hosts: refused, saying why, before anything is made.
-          await assert.rejects(up(t, opts()), /needs the SSH substrate \(not built yet\)/);
+          await assert.rejects(up(t, opts()), /builds on this machine only: use -s ssh/);
           return assertNothingLeft(t.name, stateDir, linksBefore);
         }
         let ns: NetnsFootprint;
