@@ -86,6 +86,12 @@ describe('@root SSH substrate on three rig hosts', function () {
       assert.equal(await p.exited, 4);
       await new Promise((r) => out.end(r));
       assert.match(readFileSync(file, 'utf8'), /inet 10\.3\.0\.2\/24/);
+      // inspect: each node's host, how each host is reached, its tunnel ends, its clock offset now
+      const inspect = JSON.parse(warplab('inspect', name, '--json').stdout);
+      assert.deepEqual(inspect.nodes.map((n: { name: string; host: string }) => `${n.name}@${n.host}`), ['a@h1', 'r1@h1', 'r2@h2', 'r3@h3', 'b@h3', 'mgmt@h2']);
+      assert.deepEqual(inspect.hosts.map((h: { route: string }) => h.route), ['root@10.99.0.11:22 via ProxyCommand', 'root@10.99.0.12:22 via ProxyCommand', 'root@10.99.0.13:22 via ProxyCommand']);
+      assert.equal(inspect.tunnels.length, 7);
+      assert.deepEqual(inspect.clock.offsets.map((o: { of: string }) => o.of), ['host h1', 'host h2', 'host h3']);
     } finally {
       await lab.down();
     }
