@@ -24,12 +24,25 @@ export interface BuildContext {
   progress(e: ProgressEvent): void;
 }
 
+/** One part of a build, as `up --dry-run` prints it: where, what, and the exact commands. */
+export interface PlanStep {
+  where: string;
+  what: string;
+  commands: string[];
+}
+
 export interface Substrate {
   readonly name: string;
   /** Builds on the topology's `hosts` (and only there); the others build on this machine. */
   readonly spansHosts?: boolean;
   /** What this machine lacks for the topology, one sentence each (empty: all there). */
   missing(t: Topology): Promise<string[]>;
+  /**
+   * What `create` would run, without running anything; `labId` stands for the random id `up`
+   * draws (it names the mark and, on ssh, the VNIs). Absent where a build depends on what
+   * earlier steps return (a container's PID).
+   */
+  plan?(t: Topology, labId: string): PlanStep[];
   /** Builds nodes, links, addresses and routes, recording each object before making it. */
   create(t: Topology, ctx: BuildContext): Promise<void>;
   /** The one Shell of a node. */

@@ -3,7 +3,7 @@
 import { Interrupted, SubstrateError } from '../../errors.js';
 import { pool } from '../../pool.js';
 import type { Shell } from '../../shell/shell.js';
-import type { Topology } from '../../topology/model.js';
+import type { NodeSpec, Topology } from '../../topology/model.js';
 import type { BuildContext } from '../substrate.js';
 import { tcScript } from './linkparams.js';
 import { nodeBatch, nodeTc, sysctlsOf, type Wire, type WireEnd } from './plan.js';
@@ -14,6 +14,15 @@ export function interruptCheck(ctx: BuildContext): () => void {
   return () => {
     if (ctx.signal?.aborted) throw new Interrupted('interrupted while bringing the lab up');
   };
+}
+
+/** One node's configuration as the commands a reader would type: what configureNodes runs in its namespace. */
+export function configureCommands(n: NodeSpec, wires: Wire[], mark: string, tunnels: WireEnd[] = []): string[] {
+  return [
+    ...Object.entries(sysctlsOf(n)).map(([k, v]) => `sysctl -w ${k.replace(/\//g, '.')}=${v}`),
+    ...nodeBatch(n, wires, mark, tunnels).trimEnd().split('\n').map((l) => `ip ${l}`),
+    ...(nodeTc(n, wires).length ? tcScript(nodeTc(n, wires)).split('\n') : []),
+  ];
 }
 
 /**

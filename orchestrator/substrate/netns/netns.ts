@@ -2,12 +2,12 @@
 // namespace per lan. No daemon; everything is named wl-LAB-NODE and marked with the lab's mark.
 import { SubstrateError } from '../../errors.js';
 import { processId, reaped, type ProcessId } from '../../lab/processes.js';
-import type { LabState } from '../../lab/state.js';
+import { markOf, type LabState } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
 import { hasCommand, type BackgroundProcess, type Shell } from '../../shell/shell.js';
 import type { Topology } from '../../topology/model.js';
-import type { BuildContext, Substrate } from '../substrate.js';
-import { configureNodes, interruptCheck } from './configure.js';
+import type { BuildContext, PlanStep, Substrate } from '../substrate.js';
+import { configureCommands, configureNodes, interruptCheck } from './configure.js';
 import { linksBatch, namespacesBatch, nsName, wiresOf } from './plan.js';
 import { linkParamsMissing } from './linkparams.js';
 import { removeNamespaces } from './remove.js';
@@ -55,6 +55,16 @@ export class NetnsSubstrate implements Substrate {
     check();
 
     await configureNodes(this.host, t, wires, (node) => this.enter(nsName(t.name, node)), ctx);
+  }
+
+  plan(t: Topology, labId: string): PlanStep[] {
+    const wires = wiresOf(t);
+    const mark = markOf(t.name, labId);
+    return [
+      { where: 'this machine', what: 'namespaces', commands: namespacesBatch(t).trimEnd().split('\n').map((l) => `ip ${l}`) },
+      { where: 'this machine', what: 'veths, both ends made in their namespaces', commands: wires.length ? linksBatch(wires).trimEnd().split('\n').map((l) => `ip ${l}`) : [] },
+      ...t.nodes.map((n) => ({ where: `netns ${nsName(t.name, n.name)}`, what: `configure ${n.name}`, commands: configureCommands(n, wires, mark) })),
+    ];
   }
 
   shell(state: LabState, node: string, onSpawn?: (p: BackgroundProcess) => void): Shell {

@@ -3,12 +3,12 @@
 // underlay (plan.ts). Every command runs through the host's SshShell, so nothing here reads or
 // writes the orchestrator's /proc, /run/netns or files on a host's behalf.
 import { SubstrateError } from '../../errors.js';
-import type { LabState, OwnedObject } from '../../lab/state.js';
+import { markOf, type LabState, type OwnedObject } from '../../lab/state.js';
 import { hasCommand, type BackgroundProcess, type Shell } from '../../shell/shell.js';
 import { SshShell } from '../../shell/ssh.js';
 import type { HostSpec, Topology } from '../../topology/model.js';
-import type { BuildContext, Substrate } from '../substrate.js';
-import { configureNodes, interruptCheck } from '../netns/configure.js';
+import type { BuildContext, PlanStep, Substrate } from '../substrate.js';
+import { configureCommands, configureNodes, interruptCheck } from '../netns/configure.js';
 import { linkParamsMissing } from '../netns/linkparams.js';
 import { linksBatch, nsName } from '../netns/plan.js';
 import { removeNamespaces } from '../netns/remove.js';
@@ -115,6 +115,20 @@ export class SshSubstrate implements Substrate {
     });
 
     await onEach('configure', ({ hp, sh }) => configureNodes(sh, { ...t, nodes: t.nodes.filter((n) => hp.nodes.includes(n.name)) }, hp.wires, (node) => enter(nsName(t.name, node)), ctx, hp.tunnels));
+  }
+
+  plan(t: Topology, labId: string): PlanStep[] {
+    const mark = markOf(t.name, labId);
+    const plan = sshPlan(t, vniBaseOf(labId), mark);
+    return plan.hosts.flatMap((hp) => {
+      const where = `host ${hp.host.name}`;
+      const names = hp.nodes.map((n) => nsName(t.name, n));
+      return [
+        { where, what: `lab directory and namespaces (${hp.nodes.join(', ')})`, commands: [`mkdir -m700 ${hostLabDir(t.name)}`, ...names.map((n) => `ip netns add ${n}`)] },
+        { where, what: 'veths and VXLAN tunnels', commands: [...(hp.wires.length ? linksBatch(hp.wires).trimEnd().split('\n').map((l) => `ip ${l}`) : []), ...hp.commands] },
+        ...t.nodes.filter((n) => hp.nodes.includes(n.name)).map((n) => ({ where: `${where}, netns ${nsName(t.name, n.name)}`, what: `configure ${n.name}`, commands: configureCommands(n, hp.wires, mark, hp.tunnels) })),
+      ];
+    });
   }
 
   shell(state: LabState, node: string, onSpawn?: (p: BackgroundProcess) => void): Shell {
