@@ -2,6 +2,8 @@
 // each exec request with `sh -c` here, caps sessions like OpenSSH (MaxSessions 10) and
 // counts what it sees, so the tests check argv word for word, the channel cap, host-key
 // policy, background processes and uploads.
+import { finished } from 'node:stream/promises';
+import { createWriteStream } from 'node:fs';
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -313,6 +315,24 @@ describe('SSH shell (against an in-process sshd stand-in)', function () {
     assert.equal(await p.exited, null);
     assert.ok(Date.now() - t0 < 3000);
     assert.equal(readFileSync(log, 'utf8'), 'started\n');
+  });
+
+  it('runs attached with its output to files here: its PID, its exit code, the files ended; kill ends it', async () => {
+    const out = join(dir, 'attached.out');
+    const err = join(dir, 'attached.err');
+    const [o, e] = [createWriteStream(out), createWriteStream(err)];
+    const p = shell().spawn(['sh', '-c', 'echo out; echo err >&2; exit 5'], { stdout: o, stderr: e });
+    assert.ok((await p.started) > 0);
+    assert.equal(await p.exited, 5);
+    await Promise.all([finished(o), finished(e)]);
+    assert.deepEqual([readFileSync(out, 'utf8'), readFileSync(err, 'utf8')], ['out\n', 'err\n'], 'the PID line is not in stderr');
+    const [argv, runs] = uniqueSleep();
+    const long = shell().spawn(argv, { stdout: createWriteStream(join(dir, 'long.out')) });
+    await long.started;
+    assert.ok(await until(runs));
+    long.kill();
+    assert.equal(await long.exited, null, 'killed by a signal: no exit code');
+    assert.ok(await until(() => !running(argv)), "the process is gone on the host");
   });
 
   it('uploads a file once: unchanged content is not sent again; the mode is kept', async () => {
