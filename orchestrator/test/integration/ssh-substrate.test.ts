@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadTopologyFile } from '../../topology/load.js';
 import type { Topology } from '../../topology/model.js';
 import { packageRoot } from '../../paths.js';
+import { chainTopologyYaml } from '../../bench/chain.js';
 import { cleanStateDir, fixtures, requireRoot, tempStateDir, testName } from '../helpers.js';
 import { SSHD, startSshRig, type SshRig } from '../ssh-rig.js';
 
@@ -157,6 +158,27 @@ describe('@root SSH substrate on three rig hosts', function () {
     const res = warplab('down', name);
     assert.equal(res.status, 0, res.stderr);
     await nothingLeft(name, state.mark);
+  });
+
+  it('Ctrl-C during `up` removes what was made on every host and exits 130', async () => {
+    const name = testName('chain3-i');
+    const file = join(stateDir, 'irq.yaml');
+    writeFileSync(file, chainTopologyYaml(60, name, rig!.hosts.map((h) => ({ name: h.name, address: h.address }))));
+    const child = spawn(process.execPath, [bin, 'up', file], { env: env(), stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const state = join(stateDir, 'labs', name, 'state.json');
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(state) || !readFileSync(state, 'utf8').includes('"netns"')) {
+      assert.ok(Date.now() < deadline, `up never recorded its namespaces: ${err}`);
+      await sleep(5);
+    }
+    const mark = attach(name, stateDir).mark;
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.on('exit', r));
+    assert.equal(code, 130, `exit ${code}: ${err}`);
+    assert.match(err, /SIGINT: stopping and removing what was made/);
+    await nothingLeft(name, mark);
   });
 
   it('a host that does not answer keeps its records; a later down finishes the job', async () => {
