@@ -99,6 +99,33 @@ describe('@root SSH substrate on three rig hosts', function () {
     await nothingLeft(name, lab.mark);
   });
 
+  it("the ICOIN 2011 lab over three hosts without its VM: translators on R1 and R3 on different hosts, the model's reachability", async () => {
+    // The file names its client host by an ssh_config alias (ssh-config: client).
+    const config = join(rig!.dir, 'ssh_config.icoin');
+    const h3 = /Host 10\.99\.0\.13\n(?: {2}.*\n?)+/.exec(readFileSync(rig!.sshConfig, 'utf8'))![0];
+    writeFileSync(config, `${readFileSync(rig!.sshConfig, 'utf8')}\n${h3.replace('Host 10.99.0.13', 'Host client')}`);
+    process.env.WARPLAB_SSH_CONFIG = config;
+    const t = await loadTopologyFile(join(packageRoot, 'topologies', 'icoin2011-paging-3hosts.yaml'));
+    const name = testName('icoin3');
+    try {
+      const lab = await up({ ...t, name }, { stateDir, workloads: false });
+      try {
+        assert.deepEqual(['R1', 'R2', 'R3', 'U'].map((n) => `${n}@${lab.topology.nodes.find((x) => x.name === n)!.host}`), ['R1@pdc', 'R2@adc', 'R3@client', 'U@client']);
+        const rows = await reachability(lab);
+        assert.deepEqual(rows.filter((r) => r.observed !== r.predicted), []);
+        assert.deepEqual(Object.fromEntries(rows.map((r) => [`${r.from}-${r.to}`, r.observed])), { 'pdc-hv-adc-hv': false, 'pdc-hv-U': true, 'adc-hv-pdc-hv': false, 'adc-hv-U': true, 'U-pdc-hv': true, 'U-adc-hv': true });
+        const c = (await translatorStatus(lab, 'R3')).counters;
+        assert.ok(c.translated_from_lan! > 0, `R3 on client translated U's pings: ${JSON.stringify(c)}`);
+      } finally {
+        await lab.down();
+      }
+      for (const h of ['h1', 'h2', 'h3']) assert.deepEqual(await leftOn(h, name), [], `nothing of ${name} left on ${h}`);
+    } finally {
+      process.env.WARPLAB_SSH_CONFIG = rig!.sshConfig;
+      closeSshConnections();
+    }
+  });
+
   it('a translator agent on another host: sent there by SFTP, asked through a forwarded socket, switched live', async () => {
     const name = testName('xlate3');
     const t = { ...(await loadTopologyFile(join(fixtures, 'hosts', 'translator-3hosts.yaml'))), name };
