@@ -167,8 +167,10 @@ export class SshSubstrate implements Substrate {
         }
         for (const o of mine.filter((x) => x.kind === 'tunnel')) {
           const device = `wlvx${o.vni}`;
-          const r = await sh.exec(['ip', '-o', 'link', 'show', 'dev', device], { check: false });
-          if (r.exitCode !== 0 || !r.stdout.includes(`alias ${state.mark}`)) continue;
+          const r = await sh.exec(['ip', '-d', '-o', 'link', 'show', 'dev', device], { check: false });
+          // Unmarked, it is ours only if `up` died between making and marking it: its VNI says so.
+          const ours = r.stdout.includes(`alias ${state.mark}`) || (state.status === 'creating' && !r.stdout.includes(' alias ') && r.stdout.includes(`vxlan id ${o.vni} `));
+          if (r.exitCode !== 0 || !ours) continue;
           await sh.exec(['ip', 'link', 'del', 'dev', device]);
           removed.push(`tunnel ${device} on ${h.name}`);
         }
