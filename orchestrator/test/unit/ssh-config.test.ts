@@ -10,6 +10,7 @@ import { hostTarget } from '../../substrate/ssh/connections.js';
 import { MAX_VNI } from '../../substrate/ssh/plan.js';
 import { vniBaseOf } from '../../substrate/ssh/ssh.js';
 import type { HostSpec } from '../../topology/model.js';
+import { removeDir } from '../helpers.js';
 
 const CONFIG = `# global defaults come first in a real file too
 IdentityFile ~/.ssh/lab_key
@@ -75,6 +76,7 @@ describe('reaching a topology host', () => {
   const spec: HostSpec = { name: 'dc1', address: '10.99.0.11', port: 22, user: 'root', underlayMtu: 1500, labels: {} };
   const dir = mkdtempSync(join(tmpdir(), 'wl-sshcfg-'));
   const file = join(dir, 'config');
+  after(() => removeDir(dir));
   writeFileSync(file, 'Host 10.99.0.11\n  ProxyCommand socat - UNIX-CONNECT:/x/h1.sock\n  IdentityFile /keys/id\n  UserKnownHostsFile /keys/known\n\nHost dc1-alias\n  HostName 192.0.2.7\n  User lab\n  Port 2200\n');
 
   it('by its address: the file adds a proxy, a key and known_hosts', () => {
