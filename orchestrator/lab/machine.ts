@@ -19,6 +19,15 @@ export interface NodeMachine {
   read(path: string): Promise<string>;
 }
 
+/** A unix socket on this machine, once connected. */
+export function connectUnix(socketPath: string): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const c = createConnection(socketPath);
+    c.once('connect', () => (c.off('error', reject), resolve(c)));
+    c.once('error', reject);
+  });
+}
+
 export class LocalMachine implements NodeMachine {
   readonly where = 'this machine';
   constructor(readonly labDir: string) {}
@@ -28,11 +37,7 @@ export class LocalMachine implements NodeMachine {
   }
 
   connect(socketPath: string): Promise<Duplex> {
-    return new Promise((resolve, reject) => {
-      const c = createConnection(socketPath);
-      c.once('connect', () => (c.off('error', reject), resolve(c)));
-      c.once('error', reject);
-    });
+    return connectUnix(socketPath);
   }
 
   read(path: string): Promise<string> {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Interrupted, ReadinessTimeout, WarplabError } from '../errors.js';
 import type { LabHandle } from '../lab/handle.js';
-import { LocalMachine } from '../lab/machine.js';
+import { connectUnix } from '../lab/machine.js';
 import { packageRoot } from '../paths.js';
 import { hasCommand, type Shell } from '../shell/shell.js';
 import type { NodeSpec } from '../topology/model.js';
@@ -43,7 +43,7 @@ export interface AgentSocket {
 
 /** A unix socket on this machine (a listener warplab started here). */
 export function localSocket(path: string): AgentSocket {
-  return { where: path, connect: () => new LocalMachine('').connect(path) };
+  return { where: path, connect: () => connectUnix(path) };
 }
 
 /** One request, one JSON line back; the socket is root-only, so only the orchestrator asks. */

@@ -1,7 +1,8 @@
 // How warplab reaches a topology's host: its settings in the topology, completed by the SSH
 // client configuration (HostName, Port, User, IdentityFile, UserKnownHostsFile, ProxyCommand)
 // for its `ssh-config` alias or, without one, its address. One connection per host and
-// process, shared by every Shell on it, closed by closeSshConnections().
+// process, shared by every Shell on it, closed by closeSshConnections(), which also forgets
+// the configuration read.
 import { defaultSshConfigFile, expandProxyCommand, proxyStream, readSshConfig } from '../../shell/ssh-config.js';
 import { SshConnection, type ConnectionOptions, type SshHost } from '../../shell/ssh.js';
 import type { HostSpec } from '../../topology/model.js';
@@ -38,10 +39,15 @@ export function hostTarget(spec: HostSpec, configFile = defaultSshConfigFile()):
 }
 
 const open = new Map<string, SshConnection>();
+/** Each host's target per configuration file, read once: a switch or a placed file asks for the connection every time. */
+const targets = new Map<string, HostTarget>();
 
 /** The connection to a host, shared within this process: keyed by everything that reaches it. */
 export function connectionTo(spec: HostSpec): SshConnection {
-  const t = hostTarget(spec);
+  const file = defaultSshConfigFile();
+  const targetKey = JSON.stringify([spec, file ?? null]);
+  let t = targets.get(targetKey);
+  if (!t) targets.set(targetKey, (t = hostTarget(spec, file)));
   const key = JSON.stringify([t.host, t.route]);
   let c = open.get(key);
   if (!c || c.isClosed) {
@@ -55,4 +61,5 @@ export function connectionTo(spec: HostSpec): SshConnection {
 export function closeSshConnections(): void {
   for (const c of open.values()) c.close();
   open.clear();
+  targets.clear();
 }
