@@ -1,9 +1,9 @@
 // The machine a node runs on, as code above the Shell sees it: where the lab keeps files
-// there, how one of the orchestrator's files gets there, how a unix socket there is reached,
-// how a file there is read. On one machine these are plain file and socket calls; on an SSH
-// host, SFTP, an OpenSSH-forwarded socket and cat (substrate/ssh/machine.ts).
-import { readFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+// there, how one of the orchestrator's files gets there, how a unix socket there is reached
+// or served, how a file there is read. On one machine these are plain file and socket
+// calls; on an SSH host, SFTP, OpenSSH-forwarded sockets and cat (substrate/ssh/machine.ts).
+import { readFileSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 export interface NodeMachine {
@@ -15,6 +15,11 @@ export interface NodeMachine {
   place(localPath: string): Promise<string>;
   /** A byte stream to a unix socket on that machine, once connected. */
   connect(socketPath: string): Promise<Duplex>;
+  /**
+   * A unix socket on that machine whose connections `serve` gets here; nothing listens on
+   * the network. Resolves once it accepts; the function it gives closes it.
+   */
+  listen(socketPath: string, serve: (c: Duplex) => void): Promise<() => Promise<void>>;
   /** A text file's content on that machine. */
   read(path: string): Promise<string>;
 }
@@ -32,15 +37,65 @@ export class LocalMachine implements NodeMachine {
   readonly where = 'this machine';
   constructor(readonly labDir: string) {}
 
-  place(localPath: string): Promise<string> {
-    return Promise.resolve(localPath);
+  async place(localPath: string): Promise<string> {
+    return localPath;
   }
 
   connect(socketPath: string): Promise<Duplex> {
     return connectUnix(socketPath);
   }
 
-  read(path: string): Promise<string> {
-    return Promise.resolve(readFileSync(path, 'utf8'));
+  listen(socketPath: string, serve: (c: Duplex) => void): Promise<() => Promise<void>> {
+    const server = createServer(serve);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve(() => new Promise<void>((done) => server.close(() => (rmSync(socketPath, { force: true }), done()))));
+      });
+    });
+  }
+
+  async read(path: string): Promise<string> {
+    return readFileSync(path, 'utf8');
+  }
+}
+
+/** A unix socket on some node's machine (a translator agent's, QMP, a VM's control channel). */
+export class MachineSocket {
+  constructor(
+    readonly machine: NodeMachine,
+    readonly path: string,
+  ) {}
+
+  /** For messages. */
+  get where(): string {
+    return this.machine.where === 'this machine' ? this.path : `${this.path} on ${this.machine.where}`;
+  }
+
+  connect(): Promise<Duplex> {
+    return this.machine.connect(this.path);
+  }
+
+  /**
+   * Its path as a process on `from` reaches it: the path itself on the same machine;
+   * otherwise a relay socket at `relayPath` on `from`, each connection carried here and on
+   * to this socket (SSH channels both ways, no network listener). `close` ends the relay.
+   */
+  async reachedFrom(from: NodeMachine, relayPath: string): Promise<{ path: string; close(): Promise<void> }> {
+    if (from.where === this.machine.where) return { path: this.path, close: async () => {} };
+    const close = await from.listen(relayPath, (c) => {
+      c.on('error', () => c.destroy());
+      this.connect().then(
+        (t) => {
+          t.on('error', () => c.destroy());
+          c.on('close', () => t.destroy());
+          t.on('close', () => c.destroy());
+          c.pipe(t).pipe(c);
+        },
+        () => c.destroy(),
+      );
+    });
+    return { path: relayPath, close };
   }
 }

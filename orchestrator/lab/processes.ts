@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import type { Shell } from '../shell/shell.js';
 
 /** Processes carry the lab's mark in their environment; a reused PID does not, nor does a zombie (its environment is gone). */
 export function carriesMark(pid: number, mark: string): boolean {
@@ -138,4 +139,22 @@ export function processesIn(inodes: Set<number>, skip: Set<number>, skipPidNs?: 
     }
   }
   return out;
+}
+
+/**
+ * SIGTERM, then SIGKILL after `graceMs`, to `pid` while it carries the lab's mark, through a
+ * node's Shell: it works wherever the node runs (an SSH host's PID means nothing here).
+ * Resolves once it is gone (a zombie has no environment left: gone).
+ */
+export async function endThrough(shell: Shell, pid: number, mark: string, graceMs: number): Promise<void> {
+  const script = [
+    'owned() { tr "\\0" "\\n" < /proc/$1/environ 2>/dev/null | grep -qxF "WARPLAB_LAB=$2"; }',
+    'owned "$1" "$2" || exit 0',
+    'kill -TERM "$1" 2>/dev/null',
+    'i=0; while [ "$i" -lt "$3" ] && owned "$1" "$2"; do sleep 0.05; i=$((i+1)); done',
+    'owned "$1" "$2" && kill -KILL "$1" 2>/dev/null',
+    'i=0; while [ "$i" -lt 100 ] && owned "$1" "$2"; do sleep 0.05; i=$((i+1)); done',
+    'exit 0',
+  ].join('\n');
+  await shell.exec(['sh', '-c', script, 'sh', String(pid), mark, String(Math.ceil(graceMs / 50))]);
 }

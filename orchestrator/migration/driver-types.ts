@@ -18,8 +18,10 @@ export interface MigrationProgress {
 export interface DriverContext {
   lab: LabHandle;
   workload: WorkloadSpec;
-  /** The workload's files in the lab directory. */
+  /** The workload's files in the lab directory (on this machine). */
   dir: string;
+  /** Its folder in the lab directory of `hv`'s machine (`dir` itself when that is this machine). */
+  dirOn(hv: string): string;
   events: EventLog;
   /** The hypervisor interface whose LAN the workload joins on `hv` (on a move's destination, the strategy's choice). */
   portOn(hv: string): string;

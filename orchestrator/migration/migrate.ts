@@ -63,7 +63,8 @@ export function driverContext(lab: LabHandle, w: WorkloadSpec, o: Pick<MigrateOp
   const dir = join(lab.path, 'workloads', w.name);
   mkdirSync(dir, { recursive: true });
   const portOn = (hv: string) => (hv === o.plan?.to ? o.plan.port : workloadPort(nodeByName(lab.topology, hv)!, w)!);
-  return { lab, workload: w, dir, events: o.events, portOn, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
+  const dirOn = (hv: string) => join(lab.machine(hv).labDir, 'workloads', w.name);
+  return { lab, workload: w, dir, dirOn, events: o.events, portOn, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
 }
 
 /** What a move needs before anything starts: the workload, where it runs, a real destination. */

@@ -37,8 +37,10 @@ export interface SpawnOptions {
 
 /** A long-running process started through a Shell. */
 export interface BackgroundProcess {
-  /** PID as seen by the orchestrator's machine (what `down` kills). */
+  /** PID as seen by the orchestrator's machine (what `down` kills); on an SSH host, the host's. */
   readonly pid: number;
+  /** Resolves with the PID where it is not known at once (an SSH host tells it; `pid` is -1 until then). */
+  readonly started?: Promise<number>;
   readonly argv: readonly string[];
   /** Resolves with the exit code (null when killed by a signal). */
   readonly exited: Promise<number | null>;

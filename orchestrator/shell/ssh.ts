@@ -226,6 +226,8 @@ export class SshConnection {
   private client?: Promise<Client>;
   private closed = false;
   private readonly slots: Slots;
+  /** Unix sockets on the host whose connections come here (`serveSocket`), by path. */
+  private readonly served = new Map<string, (c: Duplex) => void>();
   /** Commands of the connection's own (hash checks, polls): no prefix, no environment. */
   private readonly plain: SshShell;
 
@@ -341,6 +343,27 @@ export class SshConnection {
     return this.channel<ClientChannel, ClientChannel>((c, cb) => c.openssh_forwardOutStreamLocal(path, cb), (ch) => ch, false);
   }
 
+  /**
+   * A unix socket on the host (OpenSSH's streamlocal forwarding, root-only by sshd's
+   * StreamLocalBindMask) whose connections come to `serve` over this connection. The
+   * function it gives stops it and removes the socket.
+   */
+  async serveSocket(path: string, serve: (c: Duplex) => void): Promise<() => Promise<void>> {
+    const client = await this.connected();
+    this.served.set(path, serve);
+    try {
+      await new Promise<void>((resolve, reject) => client.openssh_forwardInStreamLocal(path, (e) => (e ? reject(e) : resolve())));
+    } catch (e) {
+      this.served.delete(path);
+      throw new SubstrateError(`cannot serve ${path} on ${this.host.name}: ${(e as Error).message} (does its sshd allow AllowStreamLocalForwarding?)`);
+    }
+    return async () => {
+      this.served.delete(path);
+      await new Promise<void>((resolve) => client.openssh_unforwardInStreamLocal(path, () => resolve()));
+      await this.run(`rm -f -- ${shQuote(path)}`).catch(() => {}); // sshd leaves the socket file
+    };
+  }
+
   close(): void {
     this.closed = true;
     void this.client?.then((c) => c.end(), () => {});
@@ -399,6 +422,11 @@ export class SshConnection {
       client.on('error', (e) => reject(new SubstrateError(refusal ?? `cannot connect to ${h.name} (${h.address} port ${h.port ?? 22}): ${e.message}`)));
       client.on('close', () => {
         if (this.client === p) this.client = undefined; // dropped: the next channel reconnects
+      });
+      client.on('unix connection', (info, accept, refuse) => {
+        const serve = this.served.get(info.socketPath);
+        if (serve) serve(accept());
+        else refuse();
       });
       client.connect({
         host: h.address,

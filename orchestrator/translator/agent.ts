@@ -2,11 +2,11 @@
 // comes up, spoken to over a root-only Unix socket in the lab directory of the router's
 // machine (through SSH's socket forwarding when that is another host).
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Interrupted, ReadinessTimeout, WarplabError } from '../errors.js';
 import type { LabHandle } from '../lab/handle.js';
-import { connectUnix } from '../lab/machine.js';
+import { LocalMachine, MachineSocket } from '../lab/machine.js';
 import { packageRoot } from '../paths.js';
 import { hasCommand, type Shell } from '../shell/shell.js';
 import type { NodeSpec } from '../topology/model.js';
@@ -29,25 +29,18 @@ export function socketPath(labDir: string, node: string): string {
 }
 
 /** The control socket of the agent on `router`, wherever the router runs. */
-export function agentSocket(lab: LabHandle, router: string): AgentSocket {
+export function agentSocket(lab: LabHandle, router: string): MachineSocket {
   const m = lab.machine(router);
-  const path = socketPath(m.labDir, router);
-  return { where: m.where === 'this machine' ? path : `${path} on ${m.where}`, connect: () => m.connect(path) };
-}
-
-export interface AgentSocket {
-  /** For messages. */
-  where: string;
-  connect(): Promise<Duplex>;
+  return new MachineSocket(m, socketPath(m.labDir, router));
 }
 
 /** A unix socket on this machine (a listener warplab started here). */
-export function localSocket(path: string): AgentSocket {
-  return { where: path, connect: () => connectUnix(path) };
+export function localSocket(path: string): MachineSocket {
+  return new MachineSocket(new LocalMachine(dirname(path)), path);
 }
 
 /** One request, one JSON line back; the socket is root-only, so only the orchestrator asks. */
-export async function ask(sock: AgentSocket, lines: string[], timeoutMs = 5000, who = 'translator agent'): Promise<Record<string, any>> {
+export async function ask(sock: MachineSocket, lines: string[], timeoutMs = 5000, who = 'translator agent'): Promise<Record<string, any>> {
   let c: Duplex;
   try {
     c = await sock.connect();

@@ -15,13 +15,17 @@ import { reapEngine } from './docker/index.js';
 /** What this machine lacks for the topology's workloads. */
 export async function workloadsMissing(t: Topology): Promise<string[]> {
   const kinds = [...new Set(t.workloads.map((w) => w.kind))];
-  return (await Promise.all(kinds.map((k) => driverFor(k).missing(t.workloads.filter((w) => w.kind === k))))).flat();
+  // A checkpoint lives in the lab directory of the machine that took it; nothing copies it to another host yet.
+  const acrossHosts = t.hosts ? t.workloads.filter((w) => w.kind === 'container').map((w) => `${w.name} is a container: container workloads do not run on labs across SSH hosts yet (CRIU checkpoints are not copied between hosts); VM and placeholder workloads do`) : [];
+  return [...acrossHosts, ...(await Promise.all(kinds.map((k) => driverFor(k).missing(t.workloads.filter((w) => w.kind === k))))).flat()];
 }
 
 const STARTING_AT_ONCE = 8;
 
 export const workloadsExtension: LabExtension = {
   name: 'workloads',
+  // Through the nodes' Shells and machines (VMs and placeholders; containers are refused above).
+  spansHosts: true,
   wanted: (t, o) => o.workloads && t.workloads.length > 0,
   missing: workloadsMissing,
   async start(lab, ctx) {

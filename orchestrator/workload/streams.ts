@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import type { LabHandle } from '../lab/handle.js';
+import { probeBinary } from '../probe/binaries.js';
 import { startProbeStream, type ProbeStream } from '../probe/stream.js';
 import type { WorkloadSpec } from '../topology/model.js';
 import { APP_PORTS } from './app.js';
@@ -30,13 +31,18 @@ export async function startWorkloadStreams(lab: LabHandle, w: WorkloadSpec, o: W
   const addr = w.ipv4.split('/')[0]!;
   const log = (name: string) => join(o.dir, `${o.prefix ?? ''}${name}.bin`);
   const shell = lab.shell(peer);
+  // The programs on the peer's machine: sent there once when that is another host.
+  const machine = lab.machine(peer);
+  const programs = { send: await machine.place(probeBinary('udp-send')), recv: await machine.place(probeBinary('udp-recv')) };
   return Promise.all([
-    startProbeStream({ label: `${w.name}→${peer}`, workload: w.name, receiver: shell, to: addr, port: APP_PORTS.send, intervalMs: w.app.intervalMs, stream: 1, maxDurationS: o.maxDurationS, logPath: log(`${w.name}-to-${peer}`) }),
+    startProbeStream({ label: `${w.name}→${peer}`, workload: w.name, receiver: shell, receiverNode: peer, programs, to: addr, port: APP_PORTS.send, intervalMs: w.app.intervalMs, stream: 1, maxDurationS: o.maxDurationS, logPath: log(`${w.name}-to-${peer}`) }),
     startProbeStream({
       label: `${peer}→${w.name}→${peer}`,
       workload: w.name,
       sender: shell,
       receiver: shell,
+      receiverNode: peer,
+      programs,
       to: addr,
       port: APP_PORTS.reflect,
       sendPort: APP_PORTS.echo,

@@ -3,9 +3,10 @@
 // command: QEMU serves one client at a time and queues the next, so commands from several
 // warplab processes take turns. The guest answers stdout and stderr apart, but only once the
 // command has ended; it has no terminal, so there is no spawn.
-import { createConnection, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Interrupted, LabError } from '../errors.js';
+import type { MachineSocket } from '../lab/machine.js';
 import type { BackgroundProcess, ExecOptions, ExecResult, Shell } from '../shell/shell.js';
 import { answerResult, insideLimitS, type Answer } from './answer.js';
 import { decodeResponse, encodeRequest, guestScript, newRequestId } from './ctl-frame.js';
@@ -13,8 +14,8 @@ import { decodeResponse, encodeRequest, guestScript, newRequestId } from './ctl-
 export class VmShell implements Shell {
   constructor(
     readonly where: string,
-    /** The control channel's socket of the QEMU that runs the VM now. */
-    private readonly socket: string,
+    /** The control channel's socket of the QEMU that runs the VM now, on its hypervisor's machine. */
+    private readonly socket: MachineSocket,
   ) {}
 
   /** A timeout ends the wait here and, a second later, the command in the guest. */
@@ -58,21 +59,17 @@ export class VmShell implements Shell {
           finish(() => reject(e));
         }
       });
-      sock.on('error', (e) => finish(() => reject(new LabError(`${this.where}: control channel ${this.socket}: ${e.message}`))));
+      sock.on('error', (e) => finish(() => reject(new LabError(`${this.where}: control channel ${this.socket.where}: ${e.message}`))));
       sock.on('close', () => finish(() => reject(new LabError(`${this.where}: the control channel closed before ${what} answered (did the VM's QEMU quit, or the VM move?)`))));
       sock.write(request);
     });
   }
 
   /** Undefined when QEMU's queue stayed full until the deadline. */
-  private async connect(deadline: number | undefined): Promise<Socket | undefined> {
+  private async connect(deadline: number | undefined): Promise<Duplex | undefined> {
     for (;;) {
       try {
-        return await new Promise<Socket>((resolve, reject) => {
-          const s = createConnection(this.socket);
-          s.once('connect', () => resolve(s));
-          s.once('error', reject);
-        });
+        return await this.socket.connect();
       } catch (e) {
         // QEMU's queue is full (it holds one client beside the one it serves): wait for our turn.
         if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
@@ -80,7 +77,7 @@ export class VmShell implements Shell {
           await sleep(20);
           continue;
         }
-        throw new LabError(`${this.where}: cannot reach the VM's control channel ${this.socket}: ${(e as Error).message} (is its QEMU running, and was it started by a warplab with control channels?)`);
+        throw new LabError(`${this.where}: cannot reach the VM's control channel ${this.socket.where}: ${(e as Error).message} (is its QEMU running, and was it started by a warplab with control channels?)`);
       }
     }
   }

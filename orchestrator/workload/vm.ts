@@ -70,8 +70,14 @@ export interface VmFiles {
   ctl: string;
 }
 
+/** The guest's kernel and initramfs as paths on the hypervisor's machine. */
+export interface GuestFiles {
+  kernel: string;
+  initrd: string;
+}
+
 /** Source and destination run the same command; the destination adds `-incoming`. */
-export function qemuArgv(w: WorkloadSpec, o: { accel: Accel; tap: string; files: VmFiles; incoming?: string }): string[] {
+export function qemuArgv(w: WorkloadSpec, o: { accel: Accel; tap: string; files: VmFiles; guest: GuestFiles; incoming?: string }): string[] {
   return [
     'qemu-system-x86_64',
     '-name', w.name,
@@ -81,8 +87,8 @@ export function qemuArgv(w: WorkloadSpec, o: { accel: Accel; tap: string; files:
     // Appended: every QEMU that runs the VM on this hypervisor adds to one console log.
     '-chardev', `file,id=console,path=${o.files.serial},append=on`,
     '-serial', 'chardev:console',
-    '-kernel', guestKernel,
-    '-initrd', guestInitrd,
+    '-kernel', o.guest.kernel,
+    '-initrd', o.guest.initrd,
     '-append', kernelCmdline(w),
     '-netdev', `tap,id=n0,ifname=${o.tap},script=no,downscript=no`,
     '-device', `virtio-net-pci,netdev=n0,mac=${w.mac}`,

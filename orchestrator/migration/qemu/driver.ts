@@ -1,10 +1,12 @@
 // The qemu driver: the destination QEMU starts on the destination hypervisor with
 // `-incoming`, the source migrates to it over the migration network, QMP reports progress
-// and QEMU's own figures (downtime, total time, bytes).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+// and QEMU's own figures (downtime, total time, bytes). Everything goes through the
+// hypervisor's Shell and machine, so a hypervisor may be an SSH host.
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Interrupted, MigrationError, ReadinessTimeout } from '../../errors.js';
-import { carriesMark, terminate } from '../../lab/processes.js';
+import { MachineSocket } from '../../lab/machine.js';
+import { endThrough } from '../../lab/processes.js';
 import type { WorkloadRecord } from '../../lab/state.js';
 import { LocalShell } from '../../shell/local.js';
 import type { BackgroundProcess, Shell } from '../../shell/shell.js';
@@ -24,6 +26,7 @@ interface QemuPrepared extends Prepared {
   qmp: Qmp;
   uri: string;
   accel: Accel;
+  qemu: string;
 }
 
 let qemuVersion: Promise<[number, number] | null> | undefined;
@@ -34,6 +37,47 @@ function installedQemu(): Promise<[number, number] | null> {
     .then((r) => (r.exitCode === 0 ? parseQemuVersion(r.stdout) : null))
     .catch(() => null);
   return qemuVersion;
+}
+
+/** What QEMU and KVM a hypervisor's machine has, asked once per lab and machine. */
+interface HypervisorFacts {
+  where: string;
+  qemu: [number, number] | null;
+  cpuFlags: string;
+  kvmDevice: boolean;
+}
+
+const FACTS = 'qemu-system-x86_64 --version 2>&1 | head -n 1; test -e /dev/kvm && echo kvm-device; grep -m 1 "^flags" /proc/cpuinfo; true';
+const facts = new Map<string, Promise<HypervisorFacts>>();
+
+function hypervisorFacts(ctx: DriverContext, on: string): Promise<HypervisorFacts> {
+  const where = ctx.lab.machine(on).where;
+  const key = `${ctx.lab.mark} ${where}`;
+  let f = facts.get(key);
+  if (!f) {
+    f = ctx.lab
+      .shell(on)
+      .exec(['sh', '-c', FACTS])
+      .then((r) => ({ where, qemu: parseQemuVersion(r.stdout), cpuFlags: r.stdout, kvmDevice: /^kvm-device$/m.test(r.stdout) }));
+    f.catch(() => facts.delete(key));
+    facts.set(key, f);
+  }
+  return f;
+}
+
+/** The accelerator for `ctx`'s workload on `on`, or why QEMU there cannot run it. */
+async function usableAccel(ctx: DriverContext, on: string): Promise<{ accel: Accel; qemu: string }> {
+  const f = await hypervisorFacts(ctx, on);
+  if (!f.qemu) throw new MigrationError(`qemu-system-x86_64 does not run on ${f.where} (for ${on}): install qemu-system-x86 there`);
+  const accel = chooseAccel(ctx.workload.vm.accel, f.cpuFlags, f.kvmDevice);
+  if (accel === 'tcg' && !tcgMigrationSafe(f.qemu)) throw new MigrationError(`QEMU ${f.qemu.join('.')} on ${f.where} loses guest memory writes when it live-migrates under TCG (${ctx.workload.name} would run TCG there): install QEMU >= ${TCG_MIGRATION_MIN_QEMU.join('.')} there, or use a machine with KVM`);
+  return { accel, qemu: f.qemu.join('.') };
+}
+
+/** The last lines of a file on `on`'s machine, for an error message. */
+async function tail(ctx: DriverContext, on: string, path: string, lines = 3): Promise<string> {
+  const text = await ctx.lab.machine(on).read(path).catch(() => '');
+  return text.trim().split('\n').slice(-lines).join(' | ');
 }
 
 /** The tap of workload `w` on any hypervisor (same name everywhere: one per namespace). */
@@ -58,48 +102,53 @@ export class QemuDriver implements MigrationDriver {
     return out;
   }
 
-  private async spawnQemu(ctx: DriverContext, on: string, incoming?: string): Promise<{ proc: BackgroundProcess; qmp: Qmp; accel: Accel }> {
+  private async spawnQemu(ctx: DriverContext, on: string, incoming?: string): Promise<{ proc: BackgroundProcess; qmp: Qmp; accel: Accel; qemu: string }> {
     const { lab, workload: w } = ctx;
     const shell = lab.shell(on);
+    const machine = lab.machine(on);
+    const dir = ctx.dirOn(on);
+    const [{ accel, qemu }, kernel, initrd] = await Promise.all([usableAccel(ctx, on), machine.place(guestKernel), machine.place(guestInitrd), shell.exec(['mkdir', '-p', dir])]);
     const port = ctx.portOn(on);
     const bridge = await ensureBridge(shell, port, lab.mark);
     await ensureTap(shell, bridge, tapOf(ctx), lab.mark);
-    const files = vmFiles(ctx.dir, on);
-    const accel = chooseAccel(w.vm.accel);
-    const proc = shell.spawn(qemuArgv(w, { accel, tap: tapOf(ctx), files, ...(incoming ? { incoming } : {}) }), { logFile: `${ctx.dir}/${on}.qemu.log` });
+    const files = vmFiles(dir, on);
+    const log = `${dir}/${on}.qemu.log`;
+    const proc = shell.spawn(qemuArgv(w, { accel, tap: tapOf(ctx), files, guest: { kernel, initrd }, ...(incoming ? { incoming } : {}) }), { logFile: log });
     let exited = false;
     void proc.exited.then(() => (exited = true));
     try {
-      const qmp = await Qmp.connect(files.qmp, 15_000, () => !exited);
-      return { proc, qmp, accel };
+      const qmp = await Qmp.connect(new MachineSocket(machine, files.qmp), 15_000, () => !exited);
+      return { proc, qmp, accel, qemu };
     } catch (e) {
       proc.kill('SIGKILL');
-      const log = existsSync(`${ctx.dir}/${on}.qemu.log`) ? readFileSync(`${ctx.dir}/${on}.qemu.log`, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
-      throw new MigrationError(`QEMU for ${w.name} on ${on} did not start: ${(e as Error).message}${log ? ` (${log})` : ''}`);
+      const said = await tail(ctx, on, log);
+      throw new MigrationError(`QEMU for ${w.name} on ${on} did not start: ${(e as Error).message}${said ? ` (${said})` : ''}`);
     }
   }
 
   async start(ctx: DriverContext, on: string): Promise<WorkloadRecord> {
     ctx.onProgress?.({ phase: 'boot', detail: `${ctx.workload.name} on ${on}` });
     // The console log is appended to: read only what this QEMU writes.
-    const serial = vmFiles(ctx.dir, on).serial;
-    const offset = existsSync(serial) ? statSync(serial).size : 0;
+    const machine = ctx.lab.machine(on);
+    const serial = vmFiles(ctx.dirOn(on), on).serial;
+    const consoleLog = () => machine.read(serial).catch(() => '');
+    const offset = (await consoleLog()).length;
     const { proc, qmp, accel } = await this.spawnQemu(ctx, on);
     qmp.close();
     let exited = false;
     void proc.exited.then(() => (exited = true));
     for (const deadline = Date.now() + BOOT_TIMEOUT_MS; ; await sleep(50)) {
-      const text = existsSync(serial) ? readFileSync(serial).subarray(offset).toString('utf8') : '';
+      const text = (await consoleLog()).slice(offset);
       if (text.includes('warplab-guest: ready')) break;
       if (ctx.signal?.aborted) throw new Interrupted(`interrupted while ${ctx.workload.name} was booting`);
-      if (exited) throw new MigrationError(`QEMU for ${ctx.workload.name} on ${on} exited while booting; see ${ctx.dir}`);
+      if (exited) throw new MigrationError(`QEMU for ${ctx.workload.name} on ${on} exited while booting; see ${ctx.dirOn(on)} on ${machine.where}`);
       if (/warplab-guest: (error|failed)/.test(text) || Date.now() > deadline) {
         proc.kill('SIGKILL');
-        const tail = text.trim().split('\n').slice(-3).join(' | ');
-        throw new ReadinessTimeout(`${ctx.workload.name} on ${on} did not report ready within ${BOOT_TIMEOUT_MS / 1000} s (${accel}); last console lines: ${tail || '(none)'}`);
+        const last = text.trim().split('\n').slice(-3).join(' | ');
+        throw new ReadinessTimeout(`${ctx.workload.name} on ${on} did not report ready within ${BOOT_TIMEOUT_MS / 1000} s (${accel}); last console lines: ${last || '(none)'}`);
       }
     }
-    return { on, pid: proc.pid, details: { accel } };
+    return { on, pid: await (proc.started ?? proc.pid), details: { accel } };
   }
 
   async prepare(ctx: DriverContext, _from: WorkloadRecord, to: string): Promise<Prepared> {
@@ -107,13 +156,14 @@ export class QemuDriver implements MigrationDriver {
     if (!addr) throw new MigrationError(`${to} has no address on the migration network ${ctx.lab.topology.migration?.network}`);
     const uri = `tcp:${addr}:${MIGRATION_PORT}`;
     ctx.onProgress?.({ phase: 'prepare', detail: `QEMU -incoming ${uri} on ${to}` });
-    const { proc, qmp, accel } = await this.spawnQemu(ctx, to, uri);
+    const { proc, qmp, accel, qemu } = await this.spawnQemu(ctx, to, uri);
     const prepared: QemuPrepared = {
       to,
       proc,
       qmp,
       uri,
       accel,
+      qemu,
       cancel: async () => {
         qmp.close();
         proc.kill('SIGKILL');
@@ -126,7 +176,7 @@ export class QemuDriver implements MigrationDriver {
   async migrate(ctx: DriverContext, from: WorkloadRecord, p: Prepared): Promise<DriverResult> {
     const dest = p as QemuPrepared;
     const { workload: w } = ctx;
-    const src = await Qmp.connect(vmFiles(ctx.dir, from.on).qmp, 5000);
+    const src = await Qmp.connect(new MachineSocket(ctx.lab.machine(from.on), vmFiles(ctx.dirOn(from.on), from.on).qmp), 5000);
     let destGone: number | null | undefined;
     void dest.proc.exited.then((c) => (destGone = c));
     try {
@@ -144,12 +194,12 @@ export class QemuDriver implements MigrationDriver {
       ctx.events.add({ atMs: resumed.atMs, kind: 'destination-resumed', source: `qemu@${dest.to}` });
       await src.execute('quit').catch(() => {}); // the socket closes as QEMU exits
       dest.qmp.close();
-      await this.gone(from.pid, ctx);
+      await endThrough(ctx.lab.shell(from.on), from.pid, ctx.lab.mark, 5000);
       return {
-        placement: { on: dest.to, pid: dest.proc.pid, details: { accel: dest.accel } },
+        placement: { on: dest.to, pid: await (dest.proc.started ?? dest.proc.pid), details: { accel: dest.accel } },
         figures: {
           accel: dest.accel,
-          qemu: (await installedQemu())?.join('.') ?? 'unknown',
+          qemu: dest.qemu,
           downtimeMs: info.downtime ?? NaN,
           totalTimeMs: info['total-time'] ?? NaN,
           setupTimeMs: info['setup-time'] ?? NaN,
@@ -168,7 +218,7 @@ export class QemuDriver implements MigrationDriver {
 
   /** Through the control channel of the QEMU on `at.on` (the guest's end stays open across a move). */
   shell(ctx: DriverContext, at: WorkloadRecord, where: string): Shell {
-    return new VmShell(where, vmFiles(ctx.dir, at.on).ctl);
+    return new VmShell(where, new MachineSocket(ctx.lab.machine(at.on), vmFiles(ctx.dirOn(at.on), at.on).ctl));
   }
 
   /** Polls query-migrate until completed; cancels on abort; fails if the destination dies. */
@@ -199,9 +249,5 @@ export class QemuDriver implements MigrationDriver {
     await dest.cancel();
     const status = await src.execute<{ status: string }>('query-status').catch(() => undefined);
     if (status && status.status !== 'running') await src.execute('cont').catch(() => {});
-  }
-
-  private async gone(pid: number, ctx: DriverContext): Promise<void> {
-    await terminate([pid], (p) => carriesMark(p, ctx.lab.mark), 5000);
   }
 }

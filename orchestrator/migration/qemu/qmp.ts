@@ -1,8 +1,9 @@
 // A QMP client (QEMU Machine Protocol: JSON over a unix socket). Commands are answered in
 // order; events carry QEMU's own host-clock timestamps, which the migration timeline uses.
-import { createConnection, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MigrationError } from '../../errors.js';
+import type { MachineSocket } from '../../lab/machine.js';
 
 export interface QmpEvent {
   event: string;
@@ -24,7 +25,7 @@ export class Qmp {
   private buf = '';
   private closedWith?: Error;
 
-  private constructor(private readonly sock: Socket, readonly path: string) {
+  private constructor(private readonly sock: Duplex, readonly path: string) {
     sock.setEncoding('utf8');
     sock.on('data', (d: string) => this.onData(d));
     sock.on('close', () => this.fail(new MigrationError(`QMP connection ${path} closed (QEMU exited?)`)));
@@ -32,16 +33,12 @@ export class Qmp {
   }
 
   /** Connects (retrying while QEMU creates the socket) and negotiates capabilities. */
-  static async connect(path: string, timeoutMs = 10_000, alive: () => boolean = () => true): Promise<Qmp> {
+  static async connect(socket: MachineSocket, timeoutMs = 10_000, alive: () => boolean = () => true): Promise<Qmp> {
     const deadline = Date.now() + timeoutMs;
+    const path = socket.where;
     for (;;) {
       try {
-        const sock = await new Promise<Socket>((resolve, reject) => {
-          const s = createConnection(path);
-          s.once('connect', () => resolve(s));
-          s.once('error', reject);
-        });
-        const qmp = new Qmp(sock, path);
+        const qmp = new Qmp(await socket.connect(), path);
         await qmp.execute('qmp_capabilities');
         return qmp;
       } catch (e) {

@@ -74,7 +74,7 @@ export function stopListeners(ls: Listener[]): void {
 
 /** What the watcher sends on the announcement: `go` to each listener. */
 export function watchedGo(ls: Listener[], action: string): WatchedSwitch[] {
-  return ls.map((l) => ({ socket: l.socket, line: 'go', node: l.node, action, detail: l.detail }));
+  return ls.map((l) => ({ socket: localSocket(l.socket), line: 'go', node: l.node, action, detail: l.detail }));
 }
 
 /** warplab's own `go` to every listener, at once. */

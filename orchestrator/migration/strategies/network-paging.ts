@@ -6,7 +6,7 @@ import { realtimeNowMs } from '../../probe/clock.js';
 import { paperReferences } from '../../report/references.js';
 import { nodeByName, type Topology, type WorkloadSpec } from '../../topology/model.js';
 import { workloadPort } from '../../topology/workloads.js';
-import { agentSocket, ask, socketPath } from '../../translator/agent.js';
+import { agentSocket, ask } from '../../translator/agent.js';
 import type { AddressStrategy, Armed, ArmOptions, MovePlan, NetworkChange } from '../strategy-types.js';
 import { gatewaysAt, pagingPlan, type PageSwitch } from './paging-plan.js';
 import { settle, startWatcher } from './watcher.js';
@@ -81,10 +81,10 @@ export class NetworkPaging implements AddressStrategy<undefined, PagingData> {
   async arm(lab: LabHandle, p: MovePlan<PagingData>, o: ArmOptions): Promise<Armed> {
     const { switches: plan, iface, address, mac } = p.data;
     await primeGateways(lab, p.data);
-    const switches = plan.map((s) => ({ socket: socketPath(lab.path, s.router), line: s.line, node: s.router, action: SWITCH, detail: s.line }));
+    const switches = plan.map((s) => ({ socket: agentSocket(lab, s.router), line: s.line, node: s.router, action: SWITCH, detail: s.line }));
     const watch = await startWatcher(lab, { hv: p.to, iface, mac, address, announce: o.announce, dir: o.dir, switches });
     return {
-      settled: (timeoutMs) => settle(watch, { switches, timeoutMs, events: o.events, kind: 'translator-switched', fallback: () => switchAll(lab, plan) }),
+      settled: (timeoutMs) => settle(watch, { timeoutMs, events: o.events, kind: 'translator-switched', fallback: () => switchAll(lab, plan) }),
       disarm: () => watch.stop(),
     };
   }

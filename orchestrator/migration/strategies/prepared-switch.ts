@@ -34,7 +34,7 @@ export async function armPrepared(lab: LabHandle, p: MovePlan, o: ArmOptions, s:
     async settled(timeoutMs) {
       try {
         if (p.trigger === 'orchestrator') return await madeByOrchestrator(watch, await goAll(listeners, action), o.events, 'network-changed');
-        return await settle(watch, { switches, timeoutMs, events: o.events, kind: 'network-changed', fallback: () => goAll(listeners, action) });
+        return await settle(watch, { timeoutMs, events: o.events, kind: 'network-changed', fallback: () => goAll(listeners, action) });
       } finally {
         stop();
       }

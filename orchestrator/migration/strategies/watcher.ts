@@ -1,11 +1,13 @@
 // The watcher agent (agents/watcher, the paper's "RARP capture and configuration tool") on a
 // destination hypervisor: it reports the workload's first announcement and the first packet
 // to it on the new path, and may switch translators itself. Shared by the strategies.
-import { existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError } from '../../errors.js';
 import type { LabHandle } from '../../lab/handle.js';
+import type { MachineSocket } from '../../lab/machine.js';
 import { packageRoot } from '../../paths.js';
 import type { EventKind, EventLog } from '../../probe/timeline.js';
 import type { BackgroundProcess } from '../../shell/shell.js';
@@ -28,9 +30,11 @@ export const nsToMs = (ns: number | string) => Number(BigInt(ns) / 1000n) / 1000
 
 export interface Watch {
   proc: BackgroundProcess;
-  /** Its JSON lines. */
+  /** Its JSON lines (on this machine: its output streams here, wherever it runs). */
   out: string;
   hv: string;
+  /** Its switches, each with the socket path it was given (the events name it). */
+  switches: { sw: WatchedSwitch; path: string }[];
   events(): WatchEvent[];
   /** The first-packet report, as soon as it is written (or its short wait ran out). */
   firstPacket(): Promise<number | undefined>;
@@ -51,7 +55,8 @@ export interface WatchSpec {
 
 /** A request the watcher sends on the announcement, and the network change it stands for. */
 export interface WatchedSwitch {
-  socket: string;
+  /** Wherever it is: on another machine than the watcher's, it is reached through a relay. */
+  socket: MachineSocket;
   line: string;
   node: string;
   action: string;
@@ -66,20 +71,37 @@ function readEvents(path: string): WatchEvent[] {
     .map((l) => JSON.parse(l) as WatchEvent);
 }
 
-/** Starts a watcher and waits until it listens. */
+async function opened(path: string): Promise<WriteStream> {
+  const f = createWriteStream(path);
+  await once(f, 'open');
+  return f;
+}
+
+/** Starts a watcher on the hypervisor's machine and waits until it listens. */
 export async function startWatcher(lab: LabHandle, w: WatchSpec): Promise<Watch> {
   if (!existsSync(watcherBinary)) throw new LabError(`${watcherBinary} is not built; run bash ci/setup.sh`);
-  const out = join(w.dir, `watch-${w.hv}-${Date.now()}.jsonl`);
+  const machine = lab.machine(w.hv);
+  const stamp = Date.now();
+  const out = join(w.dir, `watch-${w.hv}-${stamp}.jsonl`);
+  const [binary, reached] = await Promise.all([
+    machine.place(watcherBinary),
+    Promise.all((w.switches ?? []).map((sw, i) => sw.socket.reachedFrom(machine, join(machine.labDir, `relay-${w.hv}-${stamp}-${i}.sock`)))),
+  ]);
+  const unrelay = () => Promise.all(reached.map((r) => r.close())).then(() => {});
+  const switches = (w.switches ?? []).map((sw, i) => ({ sw, path: reached[i]!.path }));
   // One kind only: on a LAN shared with the source, the source's ARP replies would look
   // like a gratuitous ARP. Real-time priority keeps the switch sub-millisecond under load.
-  const argv = [watcherBinary, '--iface', w.iface, '--mac', w.mac, '--kinds', w.announce, '--rt-prio', '10', '--timeout-s', String(WATCH_LIMIT_S), '--first-to', w.address, '--first-timeout-ms', String(FIRST_PACKET_WAIT_MS), ...(w.switches ?? []).flatMap((x) => ['--switch', x.socket, x.line])];
-  const proc = lab.shell(w.hv).spawn(argv, { logFile: out });
+  const argv = [binary, '--iface', w.iface, '--mac', w.mac, '--kinds', w.announce, '--rt-prio', '10', '--timeout-s', String(WATCH_LIMIT_S), '--first-to', w.address, '--first-timeout-ms', String(FIRST_PACKET_WAIT_MS), ...switches.flatMap((x) => ['--switch', x.path, x.sw.line])];
+  // Its output streams here, so its events are read here whichever machine it runs on.
+  const proc = lab.shell(w.hv).spawn(argv, { stdout: await opened(out), stderr: await opened(`${out}.stderr`) });
   let code: number | null | undefined;
   void proc.exited.then((c) => (code = c ?? -1));
+  void proc.exited.then(unrelay, unrelay);
   const watch: Watch = {
     proc,
     out,
     hv: w.hv,
+    switches,
     events: () => readEvents(out),
     async firstPacket() {
       for (const deadline = Date.now() + FIRST_PACKET_WAIT_MS + 500; Date.now() < deadline && code === undefined; await sleep(2)) {
@@ -92,18 +114,19 @@ export async function startWatcher(lab: LabHandle, w: WatchSpec): Promise<Watch>
     async stop() {
       proc.kill('SIGTERM');
       await Promise.race([proc.exited, sleep(2000)]);
+      await unrelay();
     },
   };
+  const said = () => `${readFileSync(out, 'utf8')}${readFileSync(`${out}.stderr`, 'utf8')}`.trim();
   for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(5)) {
     if (watch.events().some((e) => e.event === 'ready')) return watch;
-    if (code !== undefined) throw new LabError(`the watcher on ${w.hv} exited (${code}) before it was ready: ${readFileSync(out, 'utf8').trim()}`);
+    if (code !== undefined) throw new LabError(`the watcher on ${w.hv} exited (${code}) before it was ready: ${said()}`);
   }
   proc.kill('SIGKILL');
   throw new LabError(`the watcher on ${w.hv} was not ready within 5 s; see ${out}`);
 }
 
 export interface Settle {
-  switches: WatchedSwitch[];
   timeoutMs: number;
   events: EventLog;
   /** How the changes show on the timeline. */
@@ -133,11 +156,11 @@ export async function settle(watch: Watch, o: Settle): Promise<SwitchOutcome> {
     const evs = watch.events();
     const announce = evs.find((e) => e.event === 'announce');
     const done = evs.filter((e) => e.event === 'switched' || e.event === 'switch-failed');
-    if (announce && done.length === o.switches.length) {
+    if (announce && done.length === watch.switches.length) {
       const failed = done.filter((e) => e.event === 'switch-failed');
       if (!failed.length) {
         const changes = done.map((e): NetworkChange => {
-          const sw = o.switches.find((x) => x.socket === e.socket)!;
+          const { sw } = watch.switches.find((x) => x.path === e.socket)!;
           return { node: sw.node, action: sw.action, detail: sw.detail, atMs: nsToMs(e.done_ns), ...(e.reply?.kernel_us !== undefined ? { kernelUs: e.reply.kernel_us } : {}) };
         });
         for (const c of changes) o.events.add({ atMs: c.atMs, kind: o.kind, source: c.node, detail: c.detail });

@@ -53,6 +53,10 @@ export class SshMachine implements NodeMachine {
     }
   }
 
+  listen(socketPath: string, serve: (c: Duplex) => void): Promise<() => Promise<void>> {
+    return this.conn.serveSocket(socketPath, serve);
+  }
+
   async read(path: string): Promise<string> {
     return (await new SshShell(this.conn, this.where).exec(['cat', '--', path])).stdout;
   }

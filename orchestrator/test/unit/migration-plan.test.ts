@@ -78,10 +78,14 @@ describe('VM command line', () => {
   it('source and destination differ only by -incoming; the guest gets its settings on the kernel command line', async () => {
     const w = (await topo('icoin2011-paging.yaml')).workloads[0]!;
     const files = vmFiles('/l/vm-a', 'pdc-hv');
-    const src = qemuArgv(w, { accel: 'tcg', tap: 'wt0', files });
-    const dst = qemuArgv(w, { accel: 'tcg', tap: 'wt0', files, incoming: 'tcp:192.0.2.12:4444' });
+    const guest = { kernel: '/h/files/vmlinux', initrd: '/h/files/initramfs.cpio.gz' };
+    const src = qemuArgv(w, { accel: 'tcg', tap: 'wt0', files, guest });
+    const dst = qemuArgv(w, { accel: 'tcg', tap: 'wt0', files, guest, incoming: 'tcp:192.0.2.12:4444' });
     assert.deepEqual(dst, [...src, '-incoming', 'tcp:192.0.2.12:4444']);
     assert.ok(src.includes(`virtio-net-pci,netdev=n0,mac=${w.mac}`));
+    // The guest as placed on the hypervisor's machine, not this checkout's path.
+    assert.equal(src[src.indexOf('-kernel') + 1], guest.kernel);
+    assert.equal(src[src.indexOf('-initrd') + 1], guest.initrd);
     // The control channel: the socket is the hypervisor's own, the port's name what /init looks for.
     assert.ok(src.includes('socket,id=ctl,path=/l/vm-a/pdc-hv.ctl.sock,server=on,wait=off'));
     assert.ok(src.includes('virtserialport,chardev=ctl,name=warplab.ctl'));

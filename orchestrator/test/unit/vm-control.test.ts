@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { ExecError, LabError } from '../../errors.js';
+import { LocalMachine, MachineSocket } from '../../lab/machine.js';
 import { packageRoot } from '../../paths.js';
 import { decodeResponse, encodeRequest, guestScript, newRequestId } from '../../workload/ctl-frame.js';
 import { VmShell } from '../../workload/vm-shell.js';
@@ -143,7 +144,7 @@ describe('VM control channel', () => {
 
     it('runs commands, keeps stderr apart, throws ExecError on a failure unless told not to', async () => {
       qemu = await listen(join(dir, 'pdc-hv.ctl.sock'));
-      const sh = new VmShell('vm vm-a on pdc-hv', join(dir, 'pdc-hv.ctl.sock'));
+      const sh = new VmShell('vm vm-a on pdc-hv', new MachineSocket(new LocalMachine(dir), join(dir, 'pdc-hv.ctl.sock')));
       const r = await sh.exec(['sh', '-c', 'cat; echo err >&2'], { input: 'hello', env: { X: '1' } });
       assert.deepEqual([r.exitCode, r.stdout, r.stderr], [0, 'hello', 'err\n']);
       assert.equal((await sh.exec(['sh', '-c', 'echo $X'], { env: { X: 'a b' } })).stdout, 'a b\n');
@@ -157,7 +158,7 @@ describe('VM control channel', () => {
     });
 
     it('a timeout answers -1 at once; the next command still gets its own answer', async () => {
-      const sh = new VmShell('vm vm-a on pdc-hv', join(dir, 'pdc-hv.ctl.sock'));
+      const sh = new VmShell('vm vm-a on pdc-hv', new MachineSocket(new LocalMachine(dir), join(dir, 'pdc-hv.ctl.sock')));
       const t0 = Date.now();
       const r = await sh.exec(['sleep', '10'], { timeoutMs: 300, check: false });
       assert.equal(r.exitCode, -1);
@@ -170,9 +171,9 @@ describe('VM control channel', () => {
     it("after a move, the destination's socket reaches the same guest", async () => {
       await close(qemu);
       qemu = await listen(join(dir, 'adc-hv.ctl.sock'));
-      const sh = new VmShell('vm vm-a on adc-hv', join(dir, 'adc-hv.ctl.sock'));
+      const sh = new VmShell('vm vm-a on adc-hv', new MachineSocket(new LocalMachine(dir), join(dir, 'adc-hv.ctl.sock')));
       assert.equal((await sh.exec(['echo', 'moved'])).stdout, 'moved\n');
-      const gone = new VmShell('vm vm-a on pdc-hv', join(dir, 'pdc-hv.ctl.sock'));
+      const gone = new VmShell('vm vm-a on pdc-hv', new MachineSocket(new LocalMachine(dir), join(dir, 'pdc-hv.ctl.sock')));
       await assert.rejects(gone.exec(['true']), (e: unknown) => e instanceof LabError && /cannot reach the VM's control channel/.test(e.message));
     });
   });
