@@ -25,6 +25,8 @@ interface SoakOptions {
   keep: boolean;
   stateDir?: string;
   substrate?: string;
+  /** An ICOIN-shaped topology file: hypervisors pdc-hv and adc-hv, one workload (default icoin2011-paging.yaml). */
+  topology: string;
   signal: AbortSignal;
   log: (line: string) => void;
 }
@@ -61,13 +63,13 @@ const toInt = (v: string) => {
 };
 
 /** The ICOIN lab with its workload of this kind, under a name of its own. */
-async function soakTopology(kind: WorkloadKind): Promise<Topology> {
-  const t = await loadTopologyFile(join(packageRoot, 'topologies', 'icoin2011-paging.yaml'));
+async function soakTopology(kind: WorkloadKind, file: string): Promise<Topology> {
+  const t = await loadTopologyFile(file);
   return { ...t, name: `soak-${kind === 'vm' ? 'vm' : 'ct'}`, workloads: t.workloads.map((w) => ({ ...w, kind })) };
 }
 
 async function soakKind(kind: WorkloadKind, o: SoakOptions): Promise<KindSoak> {
-  const t = await soakTopology(kind);
+  const t = await soakTopology(kind, o.topology);
   const missing = await workloadsMissing(t);
   if (missing.length) return { kind, skipped: missing.join('; '), labs: 0, upFailures: [], moves: [] };
   const w = t.workloads[0]!;
@@ -146,7 +148,8 @@ function main(): void {
     .option('--out <dir>', 'where run directories of failed moves go (default warplab-runs/soak-TIME)')
     .option('--keep', 'keep the run directory of every move, not only of failed ones')
     .option('--state-dir <dir>', 'lab state directory (default $WARPLAB_STATE_DIR or /run/warplab)')
-    .option('-s, --substrate <name>', 'where nodes run (default netns)')
+    .option('-s, --substrate <name>', 'where nodes run (default netns; ssh for a file with hosts)')
+    .option('--topology <file>', 'an ICOIN-shaped topology (default topologies/icoin2011-paging.yaml; topologies/icoin2011-paging-3hosts.yaml spreads it over three SSH hosts)')
     .option('--json', 'print every move as JSON')
     .addHelpText('after', `
 Each lab is topologies/icoin2011-paging.yaml brought up anew (lab soak-vm or soak-ct). Its
@@ -155,8 +158,10 @@ counts as silent when either stream (workload → U, U → workload's echo → U
 back. The lab is then replaced by a fresh one. Every lab is taken down, also on Ctrl-C.
 
 Example (the reliability claim in the README: 100 moves over 10 fresh labs per kind):
-  $ sudo npm run soak -- --labs 10 --migrations 10 --kinds vm`)
-    .action(async (opts: { labs: number; migrations: number; kinds: string; out?: string; keep?: boolean; stateDir?: string; substrate?: string; json?: boolean }) => {
+  $ sudo npm run soak -- --labs 10 --migrations 10 --kinds vm
+Across three SSH hosts (WARPLAB_SSH_CONFIG names them):
+  $ sudo npm run soak -- --labs 10 --migrations 10 --kinds vm --topology topologies/icoin2011-paging-3hosts.yaml`)
+    .action(async (opts: { labs: number; migrations: number; kinds: string; out?: string; keep?: boolean; stateDir?: string; substrate?: string; topology?: string; json?: boolean }) => {
       const kinds = opts.kinds.split(',').map((k) => k.trim());
       const unknown = kinds.filter((k) => k !== 'vm' && k !== 'container');
       if (unknown.length) {
@@ -174,6 +179,7 @@ Example (the reliability claim in the README: 100 moves over 10 fresh labs per k
           keep: !!opts.keep,
           ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
           ...(opts.substrate ? { substrate: opts.substrate } : {}),
+          topology: resolve(opts.topology ?? join(packageRoot, 'topologies', 'icoin2011-paging.yaml')),
           signal: irq.signal,
           log: (line) => process.stderr.write(`${line}\n`),
         });

@@ -24,6 +24,11 @@ export interface NodeMachine {
   read(path: string): Promise<string>;
 }
 
+/** A workload's folder in the lab directory of a machine (its QEMU's sockets and logs there). */
+export function workloadDir(m: NodeMachine, workload: string): string {
+  return `${m.labDir}/workloads/${workload}`;
+}
+
 /** A unix socket on this machine, once connected. */
 export function connectUnix(socketPath: string): Promise<Duplex> {
   return new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@ import { singleHostClock } from '../probe/clock.js';
 import { EventLog } from '../probe/timeline.js';
 import { writeReports } from '../report/reporter.js';
 import { analyzeRun, streamInput, type ProbeRun } from '../report/run.js';
-import { keepWorkloadLogs } from '../workload/logs.js';
+import { keepLabWorkloadLogs } from '../workload/logs.js';
 import { startWorkloadStreams } from '../workload/streams.js';
 import { checkMove, migrateWorkload, type MigrateOptions, type MigrationResult } from './migrate.js';
 import { strategyFor } from './strategy.js';
@@ -39,7 +39,7 @@ export async function measuredMigration(lab: LabHandle, name: string, to: string
     error = e;
   }
   const captures = await Promise.all(streams.map((s) => s.stop()));
-  keepWorkloadLogs(lab.path, raw);
+  await keepLabWorkloadLogs(lab, raw);
   const run = analyzeRun(
     {
       name: `migrate ${name} to ${to}`,

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Interrupted, LabError, MigrationError } from '../errors.js';
 import type { LabHandle } from '../lab/handle.js';
+import { workloadDir } from '../lab/machine.js';
 import type { WorkloadRecord } from '../lab/state.js';
 import { EventLog } from '../probe/timeline.js';
 import { nodeByName, type WorkloadSpec } from '../topology/model.js';
@@ -63,7 +64,7 @@ export function driverContext(lab: LabHandle, w: WorkloadSpec, o: Pick<MigrateOp
   const dir = join(lab.path, 'workloads', w.name);
   mkdirSync(dir, { recursive: true });
   const portOn = (hv: string) => (hv === o.plan?.to ? o.plan.port : workloadPort(nodeByName(lab.topology, hv)!, w)!);
-  const dirOn = (hv: string) => join(lab.machine(hv).labDir, 'workloads', w.name);
+  const dirOn = (hv: string) => workloadDir(lab.machine(hv), w.name);
   return { lab, workload: w, dir, dirOn, events: o.events, portOn, ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) };
 }
 

@@ -15,7 +15,7 @@ import type { Measurement } from '../report/measurements.js';
 import { writeReports } from '../report/reporter.js';
 import { analyzeRun, streamInput, type CheckResult, type ProbeRun, type TrialInput } from '../report/run.js';
 import type { ProgressEvent } from '../substrate/substrate.js';
-import { keepWorkloadLogs } from '../workload/logs.js';
+import { keepLabWorkloadLogs } from '../workload/logs.js';
 import { startWorkloadStreams } from '../workload/streams.js';
 import type { Scenario, StepSpec } from './model.js';
 import type { RunContext, StepContext } from './step.js';
@@ -258,7 +258,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
       } finally {
         const captures = await stopAll(streams);
         for (const m of monitors) events.events.push(...(await m.stop().catch(() => [])));
-        keepWorkloadLogs(lab.path, raw);
+        await keepLabWorkloadLogs(lab, raw);
         // An interrupted trial is incomplete: it is left out of the series.
         if (!interrupted) trials.push({ label: `trial ${i}`, events: events.events, streams: captures.map((c) => ({ ...streamInput(c, o.out), ...offsetOf(c) })) });
       }

@@ -43,6 +43,13 @@ describe('@root SSH substrate on three rig hosts', function () {
     assert.ok(!existsSync(join(stateDir, 'labs', name)), 'the lab directory is gone');
   };
   const warplab = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: env() });
+  /** The rig's client configuration plus `Host client`, the alias the ICOIN file names its client host by. */
+  const withClientAlias = () => {
+    const config = join(rig!.dir, 'ssh_config.icoin');
+    const h3 = /Host 10\.99\.0\.13\n(?: {2}.*\n?)+/.exec(readFileSync(rig!.sshConfig, 'utf8'))![0];
+    writeFileSync(config, `${readFileSync(rig!.sshConfig, 'utf8')}\n${h3.replace('Host 10.99.0.13', 'Host client')}`);
+    return config;
+  };
 
   before(async function () {
     requireRoot(this);
@@ -101,10 +108,7 @@ describe('@root SSH substrate on three rig hosts', function () {
 
   it("the ICOIN 2011 lab over three hosts without its VM: translators on R1 and R3 on different hosts, the model's reachability", async () => {
     // The file names its client host by an ssh_config alias (ssh-config: client).
-    const config = join(rig!.dir, 'ssh_config.icoin');
-    const h3 = /Host 10\.99\.0\.13\n(?: {2}.*\n?)+/.exec(readFileSync(rig!.sshConfig, 'utf8'))![0];
-    writeFileSync(config, `${readFileSync(rig!.sshConfig, 'utf8')}\n${h3.replace('Host 10.99.0.13', 'Host client')}`);
-    process.env.WARPLAB_SSH_CONFIG = config;
+    process.env.WARPLAB_SSH_CONFIG = withClientAlias();
     const t = await loadTopologyFile(join(packageRoot, 'topologies', 'icoin2011-paging-3hosts.yaml'));
     const name = testName('icoin3');
     try {
@@ -124,6 +128,28 @@ describe('@root SSH substrate on three rig hosts', function () {
       process.env.WARPLAB_SSH_CONFIG = rig!.sshConfig;
       closeSshConnections();
     }
+  });
+
+  it('`warplab run` of the ICOIN 2011 VM migration across three hosts: QEMU on pdc moves to adc, the watcher there switches R3 on client; clocks in the report; nothing left', async () => {
+    const out = join(stateDir, 'icoin-run');
+    const name = testName('icoin3vm');
+    const res = spawnSync(process.execPath, [bin, 'run', join(packageRoot, 'topologies', 'scenarios', 'icoin2011-vm-migration-3hosts.yaml'), '--repeat', '2', '--lab', name, '--out', out], { encoding: 'utf8', env: { ...env(), WARPLAB_SSH_CONFIG: withClientAlias() } });
+    assert.equal(res.status, 0, res.stdout + res.stderr);
+    const run = JSON.parse(readFileSync(join(out, 'scenario.json'), 'utf8'));
+    const moves = run.steps.filter((x: any) => x.details?.driver === 'qemu');
+    assert.deepEqual(moves.map((m: any) => `${m.details.from}→${m.details.to}`), ['pdc-hv→adc-hv', 'adc-hv→pdc-hv', 'pdc-hv→adc-hv', 'adc-hv→pdc-hv'], 'each trial moved the VM and back');
+    for (const m of moves) {
+      // The destination's watcher switched R3 on another host itself (through its relay socket), not warplab's fallback.
+      assert.equal(m.details.switchedBy, 'watcher', JSON.stringify(m.details));
+      assert.ok(m.details.figures.transferredBytes > 0 && m.details.announceToSwitchedMs > 0, JSON.stringify(m.details));
+    }
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    for (const h of ['pdc', 'adc', 'client']) assert.match(md, new RegExp(`- host ${h}: offset -?[\\d.]+ ms ± [\\d.]+ ms`));
+    for (const f of ['vm-a-to-U', 'U-echo-vm-a']) assert.ok(existsSync(join(out, 'raw', `trial-1-${f}.bin`)), `the ${f} stream was recorded at U`);
+    // The hypervisors' logs were read from their hosts into the run directory.
+    assert.match(readFileSync(join(out, 'raw', 'workloads', 'vm-a', 'pdc-hv.serial.log'), 'utf8'), /warplab-guest: ready/);
+    assert.ok(existsSync(join(out, 'raw', 'workloads', 'vm-a', 'adc-hv.qemu.log')));
+    for (const h of ['h1', 'h2', 'h3']) assert.deepEqual(await leftOn(h, name, `warplab:${name}:`), [], `nothing of ${name} left on ${h}`);
   });
 
   it('a translator agent on another host: sent there by SFTP, asked through a forwarded socket, switched live', async () => {

@@ -4,7 +4,8 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { alive, processId, reaped, terminate, unreaped } from '../../lab/processes.js';
+import { alive, endThrough, processId, reaped, terminate, unreaped } from '../../lab/processes.js';
+import { LocalShell } from '../../shell/local.js';
 
 /** The child of `pid` once `pid` runs `sleep` (its shell has exec'd). */
 async function childOfSleep(pid: number): Promise<number> {
@@ -52,5 +53,23 @@ describe('lab processes', () => {
     parent.kill('SIGKILL'); // its zombie goes to init, which reaps it
     await once(parent, 'exit');
     assert.deepEqual(await reaped([id], 30_000), []);
+  });
+
+  it("endThrough ends a PID through a Shell only while it carries the lab's mark, and waits until it is gone", async () => {
+    const mark = 'warplab:t:endthrough';
+    const shell = new LocalShell('this machine');
+    const mine = spawn('sleep', ['30'], { env: { ...process.env, WARPLAB_LAB: mark } });
+    const theirs = spawn('sleep', ['30'], { env: { ...process.env, WARPLAB_LAB: `${mark}x` } });
+    const exited = once(mine, 'exit');
+    try {
+      await endThrough(shell, mine.pid!, mark, 2000);
+      await endThrough(shell, theirs.pid!, mark, 2000);
+      const [, signal] = (await exited) as [number | null, string | null];
+      assert.equal(signal, 'SIGTERM');
+      assert.ok(alive(theirs.pid!), 'a process with another mark is left alone');
+      await endThrough(shell, mine.pid!, mark, 2000); // gone already: nothing to do, no error
+    } finally {
+      theirs.kill('SIGKILL');
+    }
   });
 });
