@@ -22,6 +22,11 @@ export interface LabHandle {
   imageShell(node: string): Shell;
   /** The machine a node runs on: its lab directory there, files placed there, its unix sockets. */
   machine(node: string): NodeMachine;
+  /**
+   * A time stamped on `node`'s machine (a QMP event, the watcher's), in ms on the
+   * orchestrator's clock: less its host's offset once the lab's clocks were estimated.
+   */
+  onOrchestratorClock(node: string, atMs: number): number;
   /** A Shell on the orchestrator's machine whose background processes belong to the lab. */
   hostShell(): Shell;
   /** A Shell into a workload, wherever it runs when a command starts (`vm vm-a on adc-hv`). */

@@ -32,6 +32,8 @@ export interface UpOptions {
 
 export class StartedLab implements LabHandle, AsyncDisposable {
   private readonly shells = new Map<string, Shell>();
+  /** Each host's clock offset (`host NAME` → ms), once `clock()` estimated them. */
+  private offsets = new Map<string, number>();
 
   constructor(
     private readonly dir: LabDir,
@@ -96,9 +98,16 @@ export class StartedLab implements LabHandle, AsyncDisposable {
     return nodeByName(this.state.topology, node)?.host;
   }
 
-  /** How the lab's clocks relate: one clock, or each host's offset estimated now. */
+  /** How the lab's clocks relate: one clock, or each host's offset estimated now (and used from now on). */
   async clock(): Promise<ClockInfo> {
-    return this.substrate.clocks ? multiHostClock(await this.substrate.clocks(this.state)) : singleHostClock();
+    if (!this.substrate.clocks) return singleHostClock();
+    const offsets = await this.substrate.clocks(this.state);
+    this.offsets = new Map(offsets.map((o) => [o.of, o.offsetMs]));
+    return multiHostClock(offsets);
+  }
+
+  onOrchestratorClock(node: string, atMs: number): number {
+    return atMs - (this.offsets.get(`host ${this.hostOf(node)}`) ?? 0);
   }
 
   /** A Shell on the orchestrator's machine whose background processes belong to the lab (a Docker engine). */

@@ -59,7 +59,7 @@ export function multiHostClock(offsets: ClockOffset[]): ClockInfo {
     singleHost: false,
     receiveTimestamps: 'kernel (SO_TIMESTAMPNS)',
     offsets,
-    note: "nodes run on several hosts: each stream's receive times are on its receiver's host clock, less that host's estimated offset; gaps are differences on one receiver's clock and need no synchronisation, placing packets against events carries the offset's uncertainty",
+    note: "nodes run on several hosts: each stream's receive times are on its receiver's host clock, less that host's estimated offset, and so are the events a host stamps (QEMU's stop and resume, the watcher's announcement, first packet and switches); gaps are differences on one receiver's clock and need no synchronisation, placing packets against events carries the offsets' uncertainty",
   };
 }
 

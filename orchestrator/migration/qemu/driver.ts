@@ -189,9 +189,12 @@ export class QemuDriver implements MigrationDriver {
       const info = await this.follow(ctx, src, () => destGone);
       const resumed = await dest.qmp.waitEvent((e) => e.event === 'RESUME', 10_000);
       if (!resumed) throw new MigrationError(`the destination QEMU on ${dest.to} did not resume within 10 s`);
-      const stopped = src.events.find((e) => e.event === 'STOP');
-      if (stopped) ctx.events.add({ atMs: stopped.atMs, kind: 'source-stopped', source: `qemu@${from.on}` });
-      ctx.events.add({ atMs: resumed.atMs, kind: 'destination-resumed', source: `qemu@${dest.to}` });
+      // QEMU stamps its events with its own machine's clock.
+      const stopEvent = src.events.find((e) => e.event === 'STOP');
+      const stopped = stopEvent && ctx.lab.onOrchestratorClock(from.on, stopEvent.atMs);
+      const resumedMs = ctx.lab.onOrchestratorClock(dest.to, resumed.atMs);
+      if (stopped !== undefined) ctx.events.add({ atMs: stopped, kind: 'source-stopped', source: `qemu@${from.on}` });
+      ctx.events.add({ atMs: resumedMs, kind: 'destination-resumed', source: `qemu@${dest.to}` });
       await src.execute('quit').catch(() => {}); // the socket closes as QEMU exits
       dest.qmp.close();
       await endThrough(ctx.lab.shell(from.on), from.pid, ctx.lab.mark, 5000);
@@ -204,7 +207,7 @@ export class QemuDriver implements MigrationDriver {
           totalTimeMs: info['total-time'] ?? NaN,
           setupTimeMs: info['setup-time'] ?? NaN,
           transferredBytes: info.ram?.transferred ?? NaN,
-          stopToResumeMs: stopped ? resumed.atMs - stopped.atMs : NaN,
+          stopToResumeMs: stopped !== undefined ? resumedMs - stopped : NaN,
         },
       };
     } catch (e) {

@@ -26,7 +26,7 @@ export interface WatchEvent {
   [k: string]: any;
 }
 
-export const nsToMs = (ns: number | string) => Number(BigInt(ns) / 1000n) / 1000;
+const nsToMs = (ns: number | string) => Number(BigInt(ns) / 1000n) / 1000;
 
 export interface Watch {
   proc: BackgroundProcess;
@@ -35,6 +35,8 @@ export interface Watch {
   hv: string;
   /** Its switches, each with the socket path it was given (the events name it). */
   switches: { sw: WatchedSwitch; path: string }[];
+  /** One of its timestamps (ns on its machine's clock) in ms on the orchestrator's clock. */
+  toMs(ns: number | string): number;
   events(): WatchEvent[];
   /** The first-packet report, as soon as it is written (or its short wait ran out). */
   firstPacket(): Promise<number | undefined>;
@@ -102,14 +104,15 @@ export async function startWatcher(lab: LabHandle, w: WatchSpec): Promise<Watch>
     out,
     hv: w.hv,
     switches,
+    toMs: (ns) => lab.onOrchestratorClock(w.hv, nsToMs(ns)),
     events: () => readEvents(out),
     async firstPacket() {
       for (const deadline = Date.now() + FIRST_PACKET_WAIT_MS + 500; Date.now() < deadline && code === undefined; await sleep(2)) {
         const e = readEvents(out).find((x) => x.event === 'first-packet' || x.event === 'first-packet-timeout');
-        if (e) return e.event === 'first-packet' ? nsToMs(e.at_ns) : undefined;
+        if (e) return e.event === 'first-packet' ? watch.toMs(e.at_ns) : undefined;
       }
       const e = readEvents(out).find((x) => x.event === 'first-packet');
-      return e ? nsToMs(e.at_ns) : undefined;
+      return e ? watch.toMs(e.at_ns) : undefined;
     },
     async stop() {
       proc.kill('SIGTERM');
@@ -139,7 +142,7 @@ export interface Settle {
 async function observed(watch: Watch, events: EventLog): Promise<Pick<SwitchOutcome, 'announce' | 'firstPacketMs'>> {
   const a = watch.events().find((e) => e.event === 'announce');
   if (!a) return {};
-  const at = nsToMs(a.at_ns);
+  const at = watch.toMs(a.at_ns);
   events.add({ atMs: at, kind: a.kind === 'rarp' ? 'rarp-seen' : 'arp-seen', source: `watcher@${watch.hv}`, detail: `${a.kind} from ${a.mac}` });
   const first = await watch.firstPacket();
   if (first) events.add({ atMs: first, kind: 'first-packet-new-path', source: `watcher@${watch.hv}`, detail: `first packet to the workload after the ${a.kind}` });
@@ -161,7 +164,7 @@ export async function settle(watch: Watch, o: Settle): Promise<SwitchOutcome> {
       if (!failed.length) {
         const changes = done.map((e): NetworkChange => {
           const { sw } = watch.switches.find((x) => x.path === e.socket)!;
-          return { node: sw.node, action: sw.action, detail: sw.detail, atMs: nsToMs(e.done_ns), ...(e.reply?.kernel_us !== undefined ? { kernelUs: e.reply.kernel_us } : {}) };
+          return { node: sw.node, action: sw.action, detail: sw.detail, atMs: watch.toMs(e.done_ns), ...(e.reply?.kernel_us !== undefined ? { kernelUs: e.reply.kernel_us } : {}) };
         });
         for (const c of changes) o.events.add({ atMs: c.atMs, kind: o.kind, source: c.node, detail: c.detail });
         return { by: 'watcher', changes, ...(await observed(watch, o.events)) };

@@ -76,8 +76,10 @@ describe('@root warplab run', function () {
     // The same ICOIN scenario with every node a container.
     { file: 'icoin2011-vm-migration.yaml', lab: 'icoin-dk', repeat: 2, vm: true, figures: ['downtimeMs', 'switchingMs', 'migrationMs'], substrate: 'docker' },
   ];
+  // Across SSH hosts: run on the test rig by ssh-substrate.test.ts.
+  const onRigHosts = ['icoin2011-vm-migration-3hosts.yaml'];
   it('runs every shipped scenario', () => {
-    assert.deepEqual([...new Set(shipped.map((s) => s.file))].sort(), readdirSync(join(packageRoot, 'topologies', 'scenarios')).filter((f) => f.endsWith('.yaml')).sort());
+    assert.deepEqual([...new Set([...shipped.map((s) => s.file), ...onRigHosts])].sort(), readdirSync(join(packageRoot, 'topologies', 'scenarios')).filter((f) => f.endsWith('.yaml')).sort());
   });
   for (const s of shipped) {
     it(`${s.file} (${s.repeat} trial${s.repeat > 1 ? 's' : ''}${s.substrate ? `, on ${s.substrate}` : ''}): exit 0, every threshold and check held, reports written, lab gone`, async function () {

@@ -7,7 +7,7 @@ import { up } from '../../lab/lab.js';
 import { packageRoot } from '../../paths.js';
 import { registerSubstrate } from '../../substrate/registry.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
-import { RecordingShell } from '../helpers.js';
+import { RecordingShell, removeDir, tempStateDir } from '../helpers.js';
 
 /** `line:col: path: message` of every issue, or a failure when the text loads. */
 function issues(text: string): string[] {
@@ -106,6 +106,22 @@ nodes:
     using _x = registerLabExtension({ name: 'here-only', wanted: () => true, missing: async () => [], start: async () => void made.push('start'), stop: async () => [] });
     await assert.rejects(up(t, { substrate: 'spanning', stateDir: '/nonexistent', workloads: false }), /here-only does not run on labs across SSH hosts yet/);
     assert.deepEqual(made, []);
+  });
+
+  it("a time a host stamped (QEMU's, the watcher's) is put on the orchestrator's clock once the lab's clocks were estimated", async () => {
+    const clocks = async () => [{ of: 'host b', offsetMs: 5, uncertaintyMs: 0.1, method: 'test' }];
+    using _s = registerSubstrate('spanning', () => ({ name: 'spanning', spansHosts: true, missing: async () => [], create: async () => {}, shell: () => new RecordingShell(), destroy: async () => [], clocks }));
+    const t = parseTopology(`${HOSTS}nodes:\n  x: {kind: host, host: a}\n  y: {kind: host, host: b}\n`);
+    const stateDir = tempStateDir();
+    try {
+      const lab = await up(t, { substrate: 'spanning', stateDir, workloads: false });
+      assert.equal(lab.onOrchestratorClock('y', 1000), 1000, 'not estimated yet: as stamped');
+      await lab.clock();
+      assert.equal(lab.onOrchestratorClock('y', 1000), 995, "b's clock is 5 ms ahead");
+      assert.equal(lab.onOrchestratorClock('x', 1000), 1000, 'a has no estimate: as stamped');
+    } finally {
+      removeDir(stateDir);
+    }
   });
 
   it('the ICOIN 2011 lab on three hosts: the DC sides on pdc and adc, the core and the user site on client', async () => {

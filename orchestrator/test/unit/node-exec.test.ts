@@ -26,7 +26,7 @@ function fakeLab(t: Topology, fails: (argv: readonly string[]) => boolean = () =
     return shells.get(node)!;
   };
   const unused = () => assert.fail('only imageShell is used');
-  return { lab: { name: t.name, mark: 'm', path: '/nonexistent', topology: t, snapshot: {} as never, imageShell, shell: unused, hostShell: unused, machine: unused, workloadShell: unused, workload: unused, recordWorkload: unused }, shells };
+  return { lab: { name: t.name, mark: 'm', path: '/nonexistent', topology: t, snapshot: {} as never, imageShell, shell: unused, hostShell: unused, machine: unused, onOrchestratorClock: unused, workloadShell: unused, workload: unused, recordWorkload: unused }, shells };
 }
 
 describe('exec lines (lab extension)', () => {
