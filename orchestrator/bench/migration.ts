@@ -19,6 +19,7 @@ import { compared, difference, measured, measuredCount, median, num, type Measur
 import { gap, interleaved, Series, type Sample } from './series.js';
 import { benchArgs } from './args.js';
 import { SSHD, startSshRig } from '../test/ssh-rig.js';
+import { closeSshConnections } from '../substrate/ssh/connections.js';
 import { existsSync } from 'node:fs';
 
 const args = benchArgs({ repeat: '10', kinds: 'vm,container', parts: 'kinds,compare,gateway-mac' });
@@ -161,6 +162,7 @@ if (kinds.includes('vm') && parts.includes('hosts')) {
       console.log(`  largest gap: ${median(a.gap)} vs ${median(h.gap)}: ${compared(a.gap, h.gap, difference)}`);
       console.log(`  announcement → translators switched: ${median(switched(across!))} vs ${median(switched(here!))}: ${compared(switched(across!), switched(here!), difference)}`);
     } finally {
+      closeSshConnections();
       const left = await rig.close();
       if (left.length) console.log(`\nthe rig left: ${left.join(', ')}`);
     }

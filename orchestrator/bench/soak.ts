@@ -10,6 +10,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { interruptible, table } from '../cli/output.js';
 import { up } from '../lab/lab.js';
+import { closeSshConnections } from '../substrate/ssh/connections.js';
 import { measuredMigration } from '../migration/measured.js';
 import { packageRoot } from '../paths.js';
 import { summarize } from '../probe/stats.js';
@@ -193,6 +194,7 @@ Across three SSH hosts (WARPLAB_SSH_CONFIG names them):
         process.exitCode = irq.signal.aborted ? 130 : bad.length || results.some((r) => r.upFailures.length) ? 1 : 0;
       } finally {
         irq.dispose();
+        closeSshConnections(); // a lab on SSH hosts: open connections would keep the process running
       }
     })
     .parseAsync(process.argv)

@@ -63,10 +63,14 @@ describe('@root SSH substrate on three rig hosts', function () {
     topology = await loadTopologyFile(join(fixtures, 'hosts', 'span-3hosts.yaml'));
   });
   after(async () => {
-    if (stateDir) await cleanStateDir(stateDir);
-    closeSshConnections();
-    delete process.env.WARPLAB_SSH_CONFIG;
-    if (rig) assert.deepEqual(await rig.close(), [], 'the rig left nothing behind');
+    // The rig goes even when a lab could not be removed: its sshds would keep mocha running.
+    try {
+      if (stateDir) await cleanStateDir(stateDir);
+    } finally {
+      closeSshConnections();
+      delete process.env.WARPLAB_SSH_CONFIG;
+      if (rig) assert.deepEqual(await rig.close(), [], 'the rig left nothing behind');
+    }
   });
 
   it('builds the lab through SSH alone: nodes per host, VXLAN between them, a lan across three hosts', async () => {
@@ -150,6 +154,31 @@ describe('@root SSH substrate on three rig hosts', function () {
     assert.match(readFileSync(join(out, 'raw', 'workloads', 'vm-a', 'pdc-hv.serial.log'), 'utf8'), /warplab-guest: ready/);
     assert.ok(existsSync(join(out, 'raw', 'workloads', 'vm-a', 'adc-hv.qemu.log')));
     for (const h of ['h1', 'h2', 'h3']) assert.deepEqual(await leftOn(h, name, `warplab:${name}:`), [], `nothing of ${name} left on ${h}`);
+  });
+
+  it('SIGKILL of `warplab migrate` across hosts while the destination QEMU waits: down leaves nothing on any host', async () => {
+    process.env.WARPLAB_SSH_CONFIG = withClientAlias();
+    const name = testName('icoin3k');
+    try {
+      const t = await loadTopologyFile(join(packageRoot, 'topologies', 'icoin2011-paging-3hosts.yaml'));
+      const lab = await up({ ...t, name }, { stateDir });
+      const child = spawn(process.execPath, [bin, 'migrate', name, 'vm-a', '--to', 'adc-hv'], { env: { ...env(), WARPLAB_SSH_CONFIG: process.env.WARPLAB_SSH_CONFIG }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      // Killed once the incoming QEMU on adc (h2) has its QMP socket: mid-move.
+      const qmp = `${hostLabDir(name)}/workloads/vm-a/adc-hv.qmp`;
+      for (const deadline = Date.now() + 60_000; (await hostShell('h2').exec(['test', '-S', qmp], { check: false })).exitCode !== 0; await sleep(20)) {
+        assert.ok(Date.now() < deadline && child.exitCode === null, `the destination QEMU never listened: ${err}`);
+      }
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('exit', r));
+      const res = spawnSync(process.execPath, [bin, 'down', name], { encoding: 'utf8', env: { ...env(), WARPLAB_SSH_CONFIG: process.env.WARPLAB_SSH_CONFIG } });
+      assert.equal(res.status, 0, res.stderr);
+      await nothingLeft(name, lab.mark);
+    } finally {
+      process.env.WARPLAB_SSH_CONFIG = rig!.sshConfig;
+      closeSshConnections();
+    }
   });
 
   it('a translator agent on another host: sent there by SFTP, asked through a forwarded socket, switched live', async () => {
