@@ -1,7 +1,7 @@
 // Lab extensions: what a lab runs besides its nodes and links (translator agents, a
 // strategy's tables, workloads and their engines). `up` starts the wanted ones in
 // registration order after the substrate; `down` stops them in reverse order before it.
-import type { ProgressEvent } from '../substrate/substrate.js';
+import type { NodeNeed, ProgressEvent } from '../substrate/substrate.js';
 import type { Topology } from '../topology/model.js';
 import type { LabHandle } from './handle.js';
 import type { LabState } from './state.js';
@@ -24,6 +24,8 @@ export interface LabExtension {
   wanted(t: Topology, o: ExtensionOptions): boolean;
   /** What this machine lacks for it, one sentence each. */
   missing(t: Topology): Promise<string[]>;
+  /** Commands it needs on its nodes' machines: a substrate that spans hosts checks them on each host before building. */
+  needsOnNodes?(t: Topology): NodeNeed[];
   start(lab: LabHandle, ctx: ExtensionContext): Promise<void>;
   /**
    * Removes what it made that the namespaces' deletion does not, from the lab directory

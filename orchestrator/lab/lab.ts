@@ -142,7 +142,8 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab>
   const wanted = labExtensions().filter((x) => x.wanted(t, xo));
   const elsewhere = t.hosts && !substrate.spansHosts ? [`${t.name} places its nodes on hosts (${t.hosts.map((h) => h.name).join(', ')}); ${substrate.name} builds on this machine only: use -s ssh`] : [];
   const notAcross = substrate.spansHosts ? wanted.filter((x) => !x.spansHosts).map((x) => `${x.name} does not run on labs across SSH hosts yet (it starts processes or reads files on this machine)`) : [];
-  const missing = [...elsewhere, ...notAcross, ...(await substrate.missing(t)), ...(await Promise.all(wanted.map((x) => x.missing(t)))).flat()];
+  const needs = wanted.flatMap((x) => x.needsOnNodes?.(t) ?? []);
+  const missing = [...elsewhere, ...notAcross, ...(await substrate.missing(t, needs)), ...(await Promise.all(wanted.map((x) => x.missing(t)))).flat()];
   if (missing.length) throw new SubstrateError(`cannot bring up ${t.name} on ${substrate.name}:\n  - ${missing.join('\n  - ')}`);
   if (opts.signal?.aborted) throw new Interrupted('interrupted before bringing the lab up');
 

@@ -31,12 +31,22 @@ export interface PlanStep {
   commands: string[];
 }
 
+/** A command a node's machine needs for a lab extension (QEMU on a hypervisor), with how to install it. */
+export interface NodeNeed {
+  node: string;
+  command: string;
+  install: string;
+}
+
 export interface Substrate {
   readonly name: string;
   /** Builds on the topology's `hosts` (and only there); the others build on this machine. */
   readonly spansHosts?: boolean;
-  /** What this machine lacks for the topology, one sentence each (empty: all there). */
-  missing(t: Topology): Promise<string[]>;
+  /**
+   * What this machine (or each host) lacks for the topology, one sentence each (empty: all
+   * there). A substrate that spans hosts also checks `needs` on each node's host.
+   */
+  missing(t: Topology, needs?: readonly NodeNeed[]): Promise<string[]>;
   /**
    * What `create` would run, without running anything; `labId` stands for the random id `up`
    * draws (it names the mark and, on ssh, the VNIs). Absent where a build depends on what

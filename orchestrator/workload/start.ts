@@ -28,6 +28,8 @@ export const workloadsExtension: LabExtension = {
   spansHosts: true,
   wanted: (t, o) => o.workloads && t.workloads.length > 0,
   missing: workloadsMissing,
+  // A VM may move to any hypervisor: QEMU on each one's host.
+  needsOnNodes: (t) => (t.workloads.some((w) => w.kind === 'vm') ? t.nodes.filter((n) => n.kind === 'hypervisor').map((n) => ({ node: n.name, command: 'qemu-system-x86_64', install: 'apt-get install qemu-system-x86' })) : []),
   async start(lab, ctx) {
     const ws = lab.topology.workloads;
     let done = 0;

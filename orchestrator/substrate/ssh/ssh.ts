@@ -6,8 +6,8 @@ import { SubstrateError } from '../../errors.js';
 import { markOf, type LabState, type OwnedObject } from '../../lab/state.js';
 import { hasCommand, type BackgroundProcess, type Shell } from '../../shell/shell.js';
 import { SshShell } from '../../shell/ssh.js';
-import type { HostSpec, Topology } from '../../topology/model.js';
-import type { BuildContext, PlanStep, Substrate } from '../substrate.js';
+import { nodeByName, type HostSpec, type Topology } from '../../topology/model.js';
+import type { BuildContext, NodeNeed, PlanStep, Substrate } from '../substrate.js';
 import { configureCommands, configureNodes, interruptCheck } from '../netns/configure.js';
 import { linkParamsMissing } from '../netns/linkparams.js';
 import { linksBatch, nsName } from '../netns/plan.js';
@@ -57,7 +57,7 @@ export class SshSubstrate implements Substrate {
     return new SshShell(connectionTo(h), `host ${h.name}`);
   }
 
-  async missing(t: Topology): Promise<string[]> {
+  async missing(t: Topology, needs: readonly NodeNeed[] = []): Promise<string[]> {
     if (!t.hosts) return [`the ssh substrate places nodes on the topology's hosts, and ${t.name} declares none: add hosts (README, "Hosts and placement"), or choose another substrate`];
     const perHost = await Promise.all(
       t.hosts.map(async (h): Promise<string[]> => {
@@ -69,6 +69,11 @@ export class SshSubstrate implements Substrate {
           // bash answers the clock ping-pong; awk finds mounts under the lab's directory at `down`
           for (const [tool, pkg] of [['ip', 'iproute2'], ['bridge', 'iproute2'], ['nsenter', 'util-linux'], ['bash', 'bash'], ['awk', 'mawk']] as const) {
             if (!(await hasCommand(sh, tool))) out.push(`${at}: ${tool} is missing: apt-get install ${pkg}`);
+          }
+          // What the lab's extensions need on the nodes placed here (QEMU on a hypervisor), once per command.
+          const here = new Map(needs.filter((n) => nodeByName(t, n.node)?.host === h.name).map((n) => [n.command, n]));
+          for (const n of here.values()) {
+            if (!(await hasCommand(sh, n.command))) out.push(`${at}: ${n.command} is missing (for ${n.node}): ${n.install}`);
           }
           return [...out, ...(out.length ? [] : (await linkParamsMissing(t, sh)).map((m) => `${at}: ${m}`))];
         } catch (e) {

@@ -6,6 +6,7 @@ import { SubstrateError, TopologyError } from '../../errors.js';
 import { up } from '../../lab/lab.js';
 import { packageRoot } from '../../paths.js';
 import { registerSubstrate } from '../../substrate/registry.js';
+import type { NodeNeed } from '../../substrate/substrate.js';
 import { loadTopologyFile, parseTopology } from '../../topology/load.js';
 import { RecordingShell, removeDir, tempStateDir } from '../helpers.js';
 
@@ -106,6 +107,18 @@ nodes:
     using _x = registerLabExtension({ name: 'here-only', wanted: () => true, missing: async () => [], start: async () => void made.push('start'), stop: async () => [] });
     await assert.rejects(up(t, { substrate: 'spanning', stateDir: '/nonexistent', workloads: false }), /here-only does not run on labs across SSH hosts yet/);
     assert.deepEqual(made, []);
+  });
+
+  it('up asks a substrate that spans hosts for what the extensions need on the nodes: QEMU on every hypervisor of a lab with VMs', async () => {
+    let asked: readonly NodeNeed[] | undefined;
+    const missing = async (_t: unknown, needs?: readonly NodeNeed[]) => ((asked = needs), ['stop before building']);
+    using _s = registerSubstrate('spanning', () => ({ name: 'spanning', spansHosts: true, missing, create: async () => assert.fail('nothing is built'), shell: () => new RecordingShell(), destroy: async () => [] }));
+    const t = await loadTopologyFile(join(packageRoot, 'topologies', 'icoin2011-paging-3hosts.yaml'));
+    await assert.rejects(up(t, { substrate: 'spanning', stateDir: '/nonexistent' }), /stop before building/);
+    assert.deepEqual(asked?.filter((n) => n.command === 'qemu-system-x86_64').map((n) => n.node), ['pdc-hv', 'adc-hv']);
+    asked = undefined;
+    await assert.rejects(up(t, { substrate: 'spanning', stateDir: '/nonexistent', workloads: false }), /stop before building/);
+    assert.deepEqual(asked, [], 'no workloads started: no QEMU needed');
   });
 
   it("a time a host stamped (QEMU's, the watcher's) is put on the orchestrator's clock once the lab's clocks were estimated", async () => {
