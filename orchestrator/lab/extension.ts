@@ -33,3 +33,8 @@ export interface LabExtension {
    */
   stop(labPath: string, state: LabState): Promise<string[]>;
 }
+
+/** Why `up` refuses an extension (or a part of one) on a lab across SSH hosts. */
+export function notAcrossHosts(name: string): string {
+  return `${name} does not run on labs across SSH hosts yet (it starts processes or reads files on this machine)`;
+}

@@ -11,7 +11,7 @@ import { carriesMark, reaped, terminate } from './processes.js';
 import { mountsUnder, unmountUnder } from './mounts.js';
 import { readFileSync } from 'node:fs';
 import { LocalShell } from '../shell/local.js';
-import type { ExtensionOptions } from './extension.js';
+import { notAcrossHosts, type ExtensionOptions } from './extension.js';
 import { labExtensions } from './extensions.js';
 import type { LabHandle } from './handle.js';
 import { LocalMachine, type NodeMachine } from './machine.js';
@@ -141,7 +141,7 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<StartedLab>
   const xo: ExtensionOptions = { workloads: opts.workloads !== false };
   const wanted = labExtensions().filter((x) => x.wanted(t, xo));
   const elsewhere = t.hosts && !substrate.spansHosts ? [`${t.name} places its nodes on hosts (${t.hosts.map((h) => h.name).join(', ')}); ${substrate.name} builds on this machine only: use -s ssh`] : [];
-  const notAcross = substrate.spansHosts ? wanted.filter((x) => !x.spansHosts).map((x) => `${x.name} does not run on labs across SSH hosts yet (it starts processes or reads files on this machine)`) : [];
+  const notAcross = substrate.spansHosts ? wanted.filter((x) => !x.spansHosts).map((x) => notAcrossHosts(x.name)) : [];
   const needs = wanted.flatMap((x) => x.needsOnNodes?.(t) ?? []);
   const missing = [...elsewhere, ...notAcross, ...(await substrate.missing(t, needs)), ...(await Promise.all(wanted.map((x) => x.missing(t)))).flat()];
   if (missing.length) throw new SubstrateError(`cannot bring up ${t.name} on ${substrate.name}:\n  - ${missing.join('\n  - ')}`);

@@ -2,7 +2,8 @@
 // there, how one of the orchestrator's files gets there, how a unix socket there is reached
 // or served, how a file there is read. On one machine these are plain file and socket
 // calls; on an SSH host, SFTP, OpenSSH-forwarded sockets and cat (substrate/ssh/machine.ts).
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createConnection, createServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 
@@ -22,6 +23,8 @@ export interface NodeMachine {
   listen(socketPath: string, serve: (c: Duplex) => void): Promise<() => Promise<void>>;
   /** A text file's content on that machine. */
   read(path: string): Promise<string>;
+  /** Writes a text file there (root-only), making its folder. */
+  write(path: string, content: string): Promise<void>;
 }
 
 /** A workload's folder in the lab directory of a machine (its QEMU's sockets and logs there). */
@@ -63,6 +66,11 @@ export class LocalMachine implements NodeMachine {
 
   async read(path: string): Promise<string> {
     return readFileSync(path, 'utf8');
+  }
+
+  async write(path: string, content: string): Promise<void> {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content, { mode: 0o600 });
   }
 }
 

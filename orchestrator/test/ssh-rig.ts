@@ -109,8 +109,10 @@ async function waitFor(what: string, ok: () => boolean, ms = 10_000): Promise<vo
   }
 }
 
-export async function startSshRig(opts: { hosts?: number } = {}): Promise<SshRig> {
+/** `underlayMtu`: the underlay links' MTU (default 1500; 9000 carries a lab's own VXLAN inside the substrate's). */
+export async function startSshRig(opts: { hosts?: number; underlayMtu?: number } = {}): Promise<SshRig> {
   const count = opts.hosts ?? 1;
+  const mtu = String(opts.underlayMtu ?? 1500);
   const tag = randomBytes(3).toString('hex');
   const underlay = `wlrig-${tag}-ul`;
   const dir = mkdtempSync(join(tmpdir(), `wlrig-${tag}-`));
@@ -146,7 +148,7 @@ export async function startSshRig(opts: { hosts?: number } = {}): Promise<SshRig
       const netns = namespaces[i + 1]!;
       const address = `10.99.0.${11 + i}`;
       // Both ends made inside their namespaces: nothing passes through the root namespace.
-      run('ip', ['link', 'add', 'ul0', 'netns', netns, 'type', 'veth', 'peer', 'name', name, 'netns', underlay]);
+      run('ip', ['link', 'add', 'ul0', 'mtu', mtu, 'netns', netns, 'type', 'veth', 'peer', 'name', name, 'mtu', mtu, 'netns', underlay]);
       run('ip', ['-n', underlay, 'link', 'set', name, 'master', 'br0', 'up']);
       run('ip', ['-n', netns, '-batch', '-'], `link set lo up\naddr add ${address}/24 dev ul0\nlink set ul0 up\n`);
       const key = join(dir, `${name}_host_key`);

@@ -2,11 +2,11 @@
 // comes up, spoken to over a root-only Unix socket in the lab directory of the router's
 // machine (through SSH's socket forwarding when that is another host).
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Interrupted, ReadinessTimeout, WarplabError } from '../errors.js';
 import type { LabHandle } from '../lab/handle.js';
-import { LocalMachine, MachineSocket } from '../lab/machine.js';
+import { MachineSocket } from '../lab/machine.js';
 import { packageRoot } from '../paths.js';
 import { hasCommand, type Shell } from '../shell/shell.js';
 import type { NodeSpec } from '../topology/model.js';
@@ -32,11 +32,6 @@ export function socketPath(labDir: string, node: string): string {
 export function agentSocket(lab: LabHandle, router: string): MachineSocket {
   const m = lab.machine(router);
   return new MachineSocket(m, socketPath(m.labDir, router));
-}
-
-/** A unix socket on this machine (a listener warplab started here). */
-export function localSocket(path: string): MachineSocket {
-  return new MachineSocket(new LocalMachine(dirname(path)), path);
 }
 
 /** One request, one JSON line back; the socket is root-only, so only the orchestrator asks. */

@@ -15,7 +15,7 @@ import { vtepScript } from './l2-overlay/devices.js';
 import { startFdbMonitors } from './l2-overlay/learned.js';
 import { overlayPlan, placeUpdates, type FdbUpdate, type L2OverlayData } from './l2-overlay/plan.js';
 import { checkOverrides, checkSettings, overlayOf, parseSettings, settingsSchema, withOverrides, type L2OverlaySettings } from './l2-overlay/settings.js';
-import type { NodeAction } from './listeners.js';
+import { LISTENER_COMMANDS, type NodeAction } from './listeners.js';
 import { armPrepared } from './prepared-switch.js';
 
 const NAME = 'l2-overlay';
@@ -27,8 +27,12 @@ const settingsIn = (t: Topology) => settingsOf<L2OverlaySettings>(t, NAME);
 
 const vtepsExtension: LabExtension = {
   name: NAME,
+  // Only the VTEPs' Shells; an SSH host's bridge is checked by the substrate.
+  spansHosts: true,
   wanted: (t) => !!settingsIn(t),
-  async missing() {
+  needsOnNodes: (t) => overlayOf(t, settingsIn(t)!).vteps.flatMap((v) => LISTENER_COMMANDS.map((c) => ({ node: v.node, ...c }))),
+  async missing(t) {
+    if (t.hosts) return [];
     const local = new LocalShell('host');
     return (await hasCommand(local, 'bridge')) ? [] : ['bridge is missing (the VTEPs\' forwarding databases): apt-get install iproute2'];
   },
@@ -134,7 +138,7 @@ export class L2Overlay implements AddressStrategy<L2OverlaySettings, L2OverlayDa
 
   async arm(lab: LabHandle, p: MovePlan<L2OverlayData>, o: ArmOptions): Promise<Armed> {
     const d = p.data;
-    const monitors = d.fdb === 'learn' ? startFdbMonitors(lab, o.dir, d.vteps) : undefined;
+    const monitors = d.fdb === 'learn' ? await startFdbMonitors(lab, o.dir, d.vteps) : undefined;
     let armed: Armed;
     try {
       armed = await armPrepared(lab, p, o, { prefix: 'l2', action: 'fdb', actions: actionsOf(d.updates), mac: d.mac, address: d.address });

@@ -3,14 +3,13 @@
 // watcher's) runs prepared commands, so the trigger costs a write instead of a process start
 // in the namespace. The watcher holds the connections and writes `go` on the announcement;
 // warplab writes it itself on its own trigger or as the fallback.
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError } from '../../errors.js';
 import type { LabHandle } from '../../lab/handle.js';
+import { MachineSocket, workloadDir } from '../../lab/machine.js';
 import { realtimeNowMs } from '../../probe/clock.js';
 import type { BackgroundProcess } from '../../shell/shell.js';
-import { ask, localSocket } from '../../translator/agent.js';
+import { ask } from '../../translator/agent.js';
 import type { NetworkChange } from '../strategy-types.js';
 import type { WatchedSwitch } from './watcher.js';
 
@@ -26,24 +25,46 @@ export interface NodeAction {
   after?: string[];
 }
 
+/** What a node's machine needs to run a listener. */
+export const LISTENER_COMMANDS = [
+  { command: 'socat', install: 'apt-get install socat' },
+  { command: 'chrt', install: 'apt-get install util-linux' },
+];
+
 export interface Listener {
   node: string;
-  socket: string;
+  /** On the node's machine. */
+  socket: MachineSocket;
   detail: string;
   proc: BackgroundProcess;
 }
 
-/** Starts one listener per action; `${dir}/NAME` in commands refers to the action's `files`. */
-export async function startListeners(lab: LabHandle, dir: string, prefix: string, actions: NodeAction[]): Promise<Listener[]> {
+/** Until a listener accepts a connection (one without `go` changes nothing). */
+async function accepting(l: Listener, log: string): Promise<void> {
+  let exited = false;
+  void l.proc.exited.then(() => (exited = true));
+  for (const deadline = Date.now() + 5000; ; await sleep(5)) {
+    const c = await l.socket.connect().catch(() => undefined);
+    if (c) return void c.destroy();
+    if (exited || Date.now() > deadline) throw new LabError(`the listener on ${l.node} did not start; see ${log}`);
+  }
+}
+
+/**
+ * Starts one listener per action, its files in `workload`'s folder on the node's machine;
+ * `{files}` in commands refers to the action's `files` there.
+ */
+export async function startListeners(lab: LabHandle, workload: string, prefix: string, actions: NodeAction[]): Promise<Listener[]> {
   const stamp = Date.now();
   const started: Listener[] = [];
   try {
     for (const a of actions) {
-      const base = join(dir, `${prefix}-${a.node}-${stamp}`);
-      for (const [name, content] of Object.entries(a.files ?? {})) writeFileSync(`${base}.${name}`, content);
+      const machine = lab.machine(a.node);
+      const base = `${workloadDir(machine, workload)}/${prefix}-${a.node}-${stamp}`;
+      for (const [name, content] of Object.entries(a.files ?? {})) await machine.write(`${base}.${name}`, content);
       const sub = (c: string) => c.replaceAll('{files}', base);
       // Only a `go` line acts: a connection closed without one (a disarmed watcher) changes nothing.
-      writeFileSync(
+      await machine.write(
         `${base}.sh`,
         [
           'read l && [ "$l" = go ] || exit 0',
@@ -53,13 +74,12 @@ export async function startListeners(lab: LabHandle, dir: string, prefix: string
           '',
         ].join('\n'),
       );
-      const socket = `${base}.sock`;
+      const socket = new MachineSocket(machine, `${base}.sock`);
       // The script is a file: socat's address syntax would split an inline one at commas and colons.
-      const proc = lab.shell(a.node).spawn(['chrt', '-f', '10', 'socat', `UNIX-LISTEN:${socket},fork,unlink-early,mode=600`, `SYSTEM:sh ${base}.sh`], { logFile: `${base}.log` });
-      started.push({ node: a.node, socket, detail: a.detail, proc });
-      for (const deadline = Date.now() + 5000; !existsSync(socket); await sleep(2)) {
-        if (Date.now() > deadline) throw new LabError(`the listener on ${a.node} did not start; see ${base}.log`);
-      }
+      const proc = lab.shell(a.node).spawn(['chrt', '-f', '10', 'socat', `UNIX-LISTEN:${socket.path},fork,unlink-early,mode=600`, `SYSTEM:sh ${base}.sh`], { logFile: `${base}.log` });
+      const l: Listener = { node: a.node, socket, detail: a.detail, proc };
+      started.push(l);
+      await accepting(l, `${base}.log${machine.where === 'this machine' ? '' : ` on ${machine.where}`}`);
     }
   } catch (e) {
     stopListeners(started);
@@ -74,14 +94,14 @@ export function stopListeners(ls: Listener[]): void {
 
 /** What the watcher sends on the announcement: `go` to each listener. */
 export function watchedGo(ls: Listener[], action: string): WatchedSwitch[] {
-  return ls.map((l) => ({ socket: localSocket(l.socket), line: 'go', node: l.node, action, detail: l.detail }));
+  return ls.map((l) => ({ socket: l.socket, line: 'go', node: l.node, action, detail: l.detail }));
 }
 
 /** warplab's own `go` to every listener, at once. */
 export async function goAll(ls: Listener[], action: string): Promise<NetworkChange[]> {
   return Promise.all(
     ls.map(async (l) => {
-      await ask(localSocket(l.socket), ['go'], 5000, `listener on ${l.node}`);
+      await ask(l.socket, ['go'], 5000, `listener on ${l.node}`);
       return { node: l.node, action, detail: l.detail, atMs: realtimeNowMs() };
     }),
   );

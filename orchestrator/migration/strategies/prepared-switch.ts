@@ -18,7 +18,7 @@ export interface PreparedSwitch {
 }
 
 export async function armPrepared(lab: LabHandle, p: MovePlan, o: ArmOptions, s: PreparedSwitch): Promise<Armed> {
-  const listeners = await startListeners(lab, o.dir, s.prefix, s.actions);
+  const listeners = await startListeners(lab, p.workload, s.prefix, s.actions);
   const stop = () => stopListeners(listeners);
   // On the announcement the watcher itself says `go`; otherwise it only reports what it saw.
   const action = s.action ?? 'apply';

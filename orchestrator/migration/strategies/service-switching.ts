@@ -16,7 +16,7 @@ import type { AddressStrategy, Armed, ArmOptions, MovePlan, NetworkChange, NodeR
 import { nftScript, servicePlan, TABLE, type Garp, type NodeUpdate, type ServiceSwitchingData } from './service-switching/plan.js';
 import { checkOverrides, checkSettings, parseSettings, settingsSchema, withOverrides, type ServiceSwitchingSettings } from './service-switching/settings.js';
 import { emptyState, roles, switchStates, type SwitchRole } from './service-switching/state.js';
-import type { NodeAction } from './listeners.js';
+import { LISTENER_COMMANDS, type NodeAction } from './listeners.js';
 import { armPrepared } from './prepared-switch.js';
 
 export const garpBinary = join(packageRoot, 'agents', 'build', 'wl-garp');
@@ -60,17 +60,23 @@ export function sysctls(r: SwitchRole): Record<string, string> {
   };
 }
 
+/** What each switch's machine runs: a listener holds its prepared changes until the trigger, nft is its stateless NAT. */
+const SWITCH_COMMANDS = [...LISTENER_COMMANDS, { command: 'nft', install: 'apt-get install nftables' }];
+
 const switchesExtension: LabExtension = {
   name: NAME,
+  // Through the switches' Shells and machines; wl-garp is placed on each one's machine.
+  spansHosts: true,
   wanted: (t) => Object.keys(settingsOf<ServiceSwitchingSettings>(t, NAME)?.careOf ?? {}).length > 0,
-  async missing() {
+  async missing(t) {
     const out: string[] = [];
     if (!existsSync(garpBinary)) out.push(`${garpBinary} is not built (service switching's gratuitous ARPs): run bash ci/setup.sh`);
+    if (t.hosts) return out; // the switches' hosts are asked for the rest (needsOnNodes)
     const local = new LocalShell('host');
-    if (!(await hasCommand(local, 'socat'))) out.push('socat is missing (it holds each switch\'s prepared changes until the trigger): apt-get install socat');
-    if (!(await hasCommand(local, 'nft'))) out.push('nft is missing (the switches\' stateless NAT): apt-get install nftables');
+    for (const c of SWITCH_COMMANDS) if (!(await hasCommand(local, c.command))) out.push(`${c.command} is missing (service switching's switches): ${c.install}`);
     return out;
   },
+  needsOnNodes: (t) => roles(t, settingsOf(t, NAME)).flatMap((r) => SWITCH_COMMANDS.map((c) => ({ node: r.node, ...c }))),
   async start(lab, ctx) {
     const rs = roles(lab.topology, settingsOf(lab.topology, NAME));
     ctx.onProgress?.({ stage: 'service switches', done: 0, total: rs.length });
@@ -89,7 +95,7 @@ const switchesExtension: LabExtension = {
 };
 
 /** Each switch's part: its nft transaction and routes, then (after answering) its gratuitous ARPs. */
-function actionsOf(updates: NodeUpdate[], garps: ResolvedGarp[]): NodeAction[] {
+function actionsOf(updates: NodeUpdate[], garps: ResolvedGarp[], garpOn: Map<string, string>): NodeAction[] {
   const nodes = [...new Set([...updates.map((u) => u.node), ...garps.map((g) => g.node)])];
   return nodes.map((node) => {
     const u = updates.find((x) => x.node === node);
@@ -100,7 +106,7 @@ function actionsOf(updates: NodeUpdate[], garps: ResolvedGarp[]): NodeAction[] {
       files: u ? { nft: u.nft, ...(u.routes.length ? { routes: u.routes.join('\n') + '\n' } : {}) } : {},
       commands: u ? ['nft -f {files}.nft', ...(u.routes.length ? ['ip -force -batch {files}.routes'] : [])] : [],
       // The answer goes once the node forwards the new way; the gratuitous ARPs follow it.
-      after: mine.map((g) => [garpBinary, '--iface', g.iface, ...g.args].map(shQuote).join(' ')),
+      after: mine.map((g) => [garpOn.get(node)!, '--iface', g.iface, ...g.args].map(shQuote).join(' ')),
     };
   });
 }
@@ -195,6 +201,8 @@ export class ServiceSwitching implements AddressStrategy<ServiceSwitchingSetting
     const d = p.data;
     const garps = await resolveGarps(lab, d.garps);
     if (d.prime) await lab.shell(d.prime.node).exec(['ip', 'neigh', 'replace', d.address, 'lladdr', d.mac, 'dev', d.prime.iface, 'nud', 'reachable']);
-    return armPrepared(lab, p, o, { prefix: 'ss', actions: actionsOf(d.updates, garps), mac: d.mac, address: d.address });
+    // wl-garp where each announcing switch runs.
+    const garpOn = new Map(await Promise.all([...new Set(garps.map((g) => g.node))].map(async (n) => [n, await lab.machine(n).place(garpBinary)] as const)));
+    return armPrepared(lab, p, o, { prefix: 'ss', actions: actionsOf(d.updates, garps, garpOn), mac: d.mac, address: d.address });
   }
 }

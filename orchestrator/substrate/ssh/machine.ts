@@ -60,4 +60,8 @@ export class SshMachine implements NodeMachine {
   async read(path: string): Promise<string> {
     return (await new SshShell(this.conn, this.where).exec(['cat', '--', path])).stdout;
   }
+
+  async write(path: string, content: string): Promise<void> {
+    await new SshShell(this.conn, this.where).exec(['sh', '-c', 'umask 077 && mkdir -p -- "${1%/*}" && cat > "$1"', 'sh', path], { input: content });
+  }
 }

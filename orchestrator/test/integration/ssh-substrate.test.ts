@@ -57,7 +57,8 @@ describe('@root SSH substrate on three rig hosts', function () {
       console.log(`      (skipped: ${SSHD} is missing: bash ci/setup.sh installs openssh-server)`);
       this.skip();
     }
-    rig = await startSshRig({ hosts: 3 });
+    // Jumbo frames on the underlay: the L2 overlay's own VXLAN runs inside the substrate's.
+    rig = await startSshRig({ hosts: 3, underlayMtu: 9000 });
     process.env.WARPLAB_SSH_CONFIG = rig.sshConfig;
     stateDir = tempStateDir();
     topology = await loadTopologyFile(join(fixtures, 'hosts', 'span-3hosts.yaml'));
@@ -155,6 +156,30 @@ describe('@root SSH substrate on three rig hosts', function () {
     assert.ok(existsSync(join(out, 'raw', 'workloads', 'vm-a', 'adc-hv.qemu.log')));
     for (const h of ['h1', 'h2', 'h3']) assert.deepEqual(await leftOn(h, name, `warplab:${name}:`), [], `nothing of ${name} left on ${h}`);
   });
+
+  // The shipped two-DC files, their DC sides on pdc and adc, the rest round robin over the three hosts.
+  for (const c of [
+    { file: 'service-switching-two-dc.yaml', strategy: 'service-switching', was: 'ss2dc', mtu: 1500, what: 'the watcher on adc says `go` to listeners on other hosts through relays; the switches NAT, proxy-ARP and announce there' },
+    // Its WAN links carry 1550-byte frames (the overlay's 1500 + 50): over VXLAN between hosts that takes 1600.
+    { file: 'l2-overlay-two-dc.yaml', strategy: 'l2-overlay', was: 'l2ov', mtu: 9000, what: 'VXLAN between the DC gateways on two hosts inside a lab that itself runs over VXLAN; the watcher moves the MAC in both VTEPs' },
+  ]) {
+    it(`${c.strategy} across hosts: ${c.what}`, async () => {
+      const name = testName(`${c.was}3`);
+      const topo = join(stateDir, `${c.was}3.yaml`);
+      const host = (address: string, labels = '') => `{address: ${address}, underlay-mtu: ${c.mtu}${labels}}`;
+      const hosts = `hosts:\n  pdc: ${host('10.99.0.11', ', labels: {dc: PDC}')}\n  adc: ${host('10.99.0.12', ', labels: {dc: ADC}')}\n  client: ${host('10.99.0.13')}\nplacement: {by-label: dc}`;
+      writeFileSync(topo, readFileSync(join(packageRoot, 'topologies', c.file), 'utf8').replace(new RegExp(`^name: ${c.was}$`, 'm'), `name: ${name}\n${hosts}`));
+      const scenario = join(stateDir, `${c.was}3.scenario.yaml`);
+      writeFileSync(scenario, [`name: ${c.was}-3hosts`, `topology: ${c.was}3.yaml`, 'repeat: 1', 'streams: [{workload: vm-a, echo-interval-ms: 10}]', 'steps:', '  - wait: 500ms', '  - migrate: {workload: vm-a, to: adc-hv}', '  - wait: 1s', 'reset:', '  - migrate: {workload: vm-a, to: pdc-hv}', 'thresholds:', '  - max-downtime-ms: 3000', ''].join('\n'));
+      const out = join(stateDir, `${c.was}3-run`);
+      const res = warplab('run', scenario, '--out', out);
+      assert.equal(res.status, 0, res.stdout + res.stderr);
+      const moves = JSON.parse(readFileSync(join(out, 'scenario.json'), 'utf8')).steps.filter((x: any) => x.details?.strategy === c.strategy);
+      assert.equal(moves.length, 2);
+      for (const m of moves) assert.equal(m.details.switchedBy, 'watcher', JSON.stringify(m.details));
+      for (const h of ['h1', 'h2', 'h3']) assert.deepEqual(await leftOn(h, name, `warplab:${name}:`), [], `nothing of ${name} left on ${h}`);
+    });
+  }
 
   it('SIGKILL of `warplab migrate` across hosts while the destination QEMU waits: down leaves nothing on any host', async () => {
     process.env.WARPLAB_SSH_CONFIG = withClientAlias();

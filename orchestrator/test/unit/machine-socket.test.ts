@@ -12,7 +12,7 @@ import { removeDir, tempStateDir } from '../helpers.js';
 /** This machine under another name: what an SSH host looks like to MachineSocket. */
 function elsewhere(name: string, dir: string): NodeMachine {
   const local = new LocalMachine(dir);
-  return { where: `host ${name}`, labDir: dir, place: (p) => local.place(p), connect: (p) => local.connect(p), listen: (p, s) => local.listen(p, s), read: (p) => local.read(p) };
+  return { where: `host ${name}`, labDir: dir, place: (p) => local.place(p), connect: (p) => local.connect(p), listen: (p, s) => local.listen(p, s), read: (p) => local.read(p), write: (p, c) => local.write(p, c) };
 }
 
 describe('MachineSocket', () => {

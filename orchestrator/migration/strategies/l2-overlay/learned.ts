@@ -1,7 +1,8 @@
 // Flood-and-learn has no switch to time: the VTEPs learn the moved MAC from its own frames.
 // `bridge -t monitor fdb` on every VTEP, started when the move is armed, says when each one
 // learned it at its new place; those become the move's network changes.
-import { existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabHandle } from '../../../lab/handle.js';
@@ -35,17 +36,22 @@ export interface FdbMonitors {
   stop(): void;
 }
 
-export function startFdbMonitors(lab: LabHandle, dir: string, nodes: string[]): FdbMonitors {
+/** A monitor on every VTEP, its output streamed here wherever the VTEP runs; its times on this machine's clock. */
+export async function startFdbMonitors(lab: LabHandle, dir: string, nodes: string[]): Promise<FdbMonitors> {
   const stamp = Date.now();
-  const mons: { node: string; log: string; proc: BackgroundProcess }[] = nodes.map((node) => {
-    const log = join(dir, `fdb-${node}-${stamp}.log`);
-    return { node, log, proc: lab.shell(node).spawn(['bridge', '-t', 'monitor', 'fdb'], { logFile: log }) };
-  });
+  const mons: { node: string; log: string; proc: BackgroundProcess }[] = await Promise.all(
+    nodes.map(async (node) => {
+      const log = join(dir, `fdb-${node}-${stamp}.log`);
+      const out = createWriteStream(log);
+      await once(out, 'open');
+      return { node, log, proc: lab.shell(node).spawn(['bridge', '-t', 'monitor', 'fdb'], { stdout: out, stderr: out }) };
+    }),
+  );
   return {
     async learned(mac, isNew, waitMs) {
       const firsts = () => mons.flatMap((m) => (existsSync(m.log) ? parseFdbMonitor(readFileSync(m.log, 'utf8'), mac).filter((l) => isNew(m.node, l.entry)).slice(0, 1).map((l) => ({ node: m.node, ...l })) : []));
       for (const deadline = Date.now() + waitMs; firsts().length < mons.length && Date.now() < deadline; await sleep(10));
-      return firsts().map((l) => ({ node: l.node, action: 'fdb-learned', detail: l.entry, atMs: l.atMs }));
+      return firsts().map((l) => ({ node: l.node, action: 'fdb-learned', detail: l.entry, atMs: lab.onOrchestratorClock(l.node, l.atMs) }));
     },
     stop() {
       for (const m of mons) m.proc.kill('SIGTERM');
