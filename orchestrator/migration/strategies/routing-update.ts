@@ -8,19 +8,18 @@ import { settingsOf, type Topology, type WorkloadSpec } from '../../topology/mod
 import type { AddressStrategy, Armed, ArmOptions, MovePlan, NetworkChange, NodeRules, SettingsReport } from '../strategy-types.js';
 import type { NodeAction } from './listeners.js';
 import { armPrepared } from './prepared-switch.js';
-import { birdFiles } from './routing-update/bird-config.js';
-import { birdc, birdExtension } from './routing-update/daemons.js';
+import { birdc, birdExtension, birdFilesOf } from './routing-update/daemons.js';
 import { startFibMonitors } from './routing-update/fib.js';
 import { announceProtocol, announcers, gatewaysAt, routersOf } from './routing-update/peers.js';
 import { NAME, routingPlan, type RoutingUpdateData } from './routing-update/plan.js';
 import { checkOverrides, checkSettings, parseSettings, settingsSchema, withOverrides, type RoutingUpdateSettings } from './routing-update/settings.js';
 
 /** Each router's part on `go`: one birdc line, enabling or disabling the workload's static protocol. */
-function actionsOf(labPath: string, d: RoutingUpdateData): NodeAction[] {
+function actionsOf(lab: LabHandle, d: RoutingUpdateData): NodeAction[] {
   const line = (router: string, verb: 'enable' | 'disable') => ({
     node: router,
     detail: `${verb === 'enable' ? 'announce' : 'withdraw'} ${d.address}/32`,
-    commands: [`birdc -s ${birdFiles(labPath, router).socket} ${verb} ${d.protocol}`],
+    commands: [`birdc -s ${birdFilesOf(lab, router).socket} ${verb} ${d.protocol}`],
   });
   return [...d.withdraw.map((r) => line(r, 'disable')), ...d.announce.map((g) => line(g.router, 'enable'))];
 }
@@ -102,10 +101,10 @@ export class RoutingUpdate implements AddressStrategy<RoutingUpdateSettings, Rou
     await Promise.all(d.announce.map((g) => lab.shell(g.router).exec(['ip', 'neigh', 'replace', d.address, 'lladdr', d.mac, 'dev', g.iface, 'nud', 'reachable'])));
     // Every change to the /32 from now on is the move's.
     const armedAt = realtimeNowMs();
-    const fib = startFibMonitors(lab, o.dir, d.routers);
+    const fib = await startFibMonitors(lab, o.dir, d.routers);
     let armed: Armed;
     try {
-      armed = await armPrepared(lab, p, o, { prefix: 'ru', actions: actionsOf(lab.path, d), mac: d.mac, address: d.address });
+      armed = await armPrepared(lab, p, o, { prefix: 'ru', actions: actionsOf(lab, d), mac: d.mac, address: d.address });
     } catch (e) {
       fib.stop();
       throw e;

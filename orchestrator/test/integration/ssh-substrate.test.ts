@@ -162,6 +162,7 @@ describe('@root SSH substrate on three rig hosts', function () {
     { file: 'service-switching-two-dc.yaml', strategy: 'service-switching', was: 'ss2dc', mtu: 1500, what: 'the watcher on adc says `go` to listeners on other hosts through relays; the switches NAT, proxy-ARP and announce there' },
     // Its WAN links carry 1550-byte frames (the overlay's 1500 + 50): over VXLAN between hosts that takes 1600.
     { file: 'l2-overlay-two-dc.yaml', strategy: 'l2-overlay', was: 'l2ov', mtu: 9000, what: 'VXLAN between the DC gateways on two hosts inside a lab that itself runs over VXLAN; the watcher moves the MAC in both VTEPs' },
+    { file: 'routing-update-two-dc.yaml', strategy: 'routing-update', was: 'rtupd', mtu: 1500, what: 'BIRD on every router, on three hosts, BGP sessions over the tunnels; the watcher has ADC\'s gateway announce the /32 and PDC\'s withdraw it' },
   ]) {
     it(`${c.strategy} across hosts: ${c.what}`, async () => {
       const name = testName(`${c.was}3`);

@@ -1,13 +1,11 @@
 // Flood-and-learn has no switch to time: the VTEPs learn the moved MAC from its own frames.
 // `bridge -t monitor fdb` on every VTEP, started when the move is armed, says when each one
 // learned it at its new place; those become the move's network changes.
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { once } from 'node:events';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabHandle } from '../../../lab/handle.js';
-import type { BackgroundProcess } from '../../../shell/shell.js';
 import type { NetworkChange } from '../../strategy-types.js';
+import { startMonitors } from '../monitors.js';
 
 export interface Learned {
   atMs: number;
@@ -36,17 +34,9 @@ export interface FdbMonitors {
   stop(): void;
 }
 
-/** A monitor on every VTEP, its output streamed here wherever the VTEP runs; its times on this machine's clock. */
+/** A monitor on every VTEP, wherever it runs; its times on this machine's clock. */
 export async function startFdbMonitors(lab: LabHandle, dir: string, nodes: string[]): Promise<FdbMonitors> {
-  const stamp = Date.now();
-  const mons: { node: string; log: string; proc: BackgroundProcess }[] = await Promise.all(
-    nodes.map(async (node) => {
-      const log = join(dir, `fdb-${node}-${stamp}.log`);
-      const out = createWriteStream(log);
-      await once(out, 'open');
-      return { node, log, proc: lab.shell(node).spawn(['bridge', '-t', 'monitor', 'fdb'], { stdout: out, stderr: out }) };
-    }),
-  );
+  const mons = await startMonitors(lab, dir, 'fdb', nodes, ['bridge', '-t', 'monitor', 'fdb']);
   return {
     async learned(mac, isNew, waitMs) {
       const firsts = () => mons.flatMap((m) => (existsSync(m.log) ? parseFdbMonitor(readFileSync(m.log, 'utf8'), mac).filter((l) => isNew(m.node, l.entry)).slice(0, 1).map((l) => ({ node: m.node, ...l })) : []));

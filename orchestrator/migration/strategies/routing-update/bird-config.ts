@@ -9,9 +9,9 @@ import type { Placement } from '../../strategy-types.js';
 import { announceProtocol, announcers, bgpSpeakers, gatewaysAt, symbol, type BgpSpeaker } from './peers.js';
 import type { Timers } from './settings.js';
 
-/** Where a router's BIRD keeps its files, in the lab directory. */
-export function birdFiles(labPath: string, router: string) {
-  const base = join(labPath, 'bird', router);
+/** Where a router's BIRD keeps its files, in the lab directory of the router's machine. */
+export function birdFiles(labDir: string, router: string) {
+  const base = join(labDir, 'bird', router);
   // BIRD logs to stderr, which the lab keeps in `log`.
   return { conf: `${base}.conf`, socket: `${base}.ctl`, pid: `${base}.pid`, log: `${base}.log` };
 }

@@ -2,11 +2,10 @@
 // one `fib` change per router that changed its route to the moved /32 (its last change: the
 // one it forwards by now), so a report shows when each router's FIB followed.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabHandle } from '../../../lab/handle.js';
-import type { BackgroundProcess } from '../../../shell/shell.js';
 import type { NetworkChange } from '../../strategy-types.js';
+import { startMonitors } from '../monitors.js';
 
 /** BGP updates propagate in milliseconds; this much quiet after the last FIB change ends the wait. */
 const QUIET_MS = 300;
@@ -28,10 +27,13 @@ export function parseFibLog(text: string, address: string): FibEvent[] {
   });
 }
 
-/** Each router's last change at or after `sinceMs`. */
-export function convergence(logs: Map<string, string>, address: string, sinceMs: number): NetworkChange[] {
+/** Each router's last change at or after `sinceMs`; `onClock` puts a router's own times on `sinceMs`'s clock. */
+export function convergence(logs: Map<string, string>, address: string, sinceMs: number, onClock: (node: string, atMs: number) => number = (_n, t) => t): NetworkChange[] {
   return [...logs].flatMap(([node, text]) => {
-    const last = parseFibLog(text, address).filter((e) => e.atMs >= sinceMs).at(-1);
+    const last = parseFibLog(text, address)
+      .map((e) => ({ ...e, atMs: onClock(node, e.atMs) }))
+      .filter((e) => e.atMs >= sinceMs)
+      .at(-1);
     return last ? [{ node, action: 'fib', detail: last.route, atMs: last.atMs }] : [];
   });
 }
@@ -42,12 +44,11 @@ export interface FibMonitor {
   stop(): void;
 }
 
-export function startFibMonitors(lab: LabHandle, dir: string, routers: string[]): FibMonitor {
-  const stamp = Date.now();
-  const files = new Map(routers.map((r) => [r, join(dir, `fib-${r}-${stamp}.log`)]));
-  const procs: BackgroundProcess[] = routers.map((r) => lab.shell(r).spawn(['ip', '-ts', 'monitor', 'route'], { logFile: files.get(r)! }));
-  const read = () => new Map([...files].map(([r, f]) => [r, existsSync(f) ? readFileSync(f, 'utf8') : '']));
-  const stop = () => procs.forEach((p) => p.kill('SIGTERM'));
+/** `ip -ts monitor route` on every router, wherever it runs; its times on this machine's clock. */
+export async function startFibMonitors(lab: LabHandle, dir: string, routers: string[]): Promise<FibMonitor> {
+  const mons = await startMonitors(lab, dir, 'fib', routers, ['ip', '-ts', 'monitor', 'route']);
+  const read = () => new Map(mons.map((m) => [m.node, existsSync(m.log) ? readFileSync(m.log, 'utf8') : '']));
+  const stop = () => mons.forEach((m) => m.proc.kill('SIGTERM'));
   return {
     stop,
     async collect(address, sinceMs) {
@@ -56,7 +57,7 @@ export function startFibMonitors(lab: LabHandle, dir: string, routers: string[])
       const latest = () => Math.max(calledAt, ...[...read().values()].flatMap((t) => parseFibLog(t, address).map((e) => e.atMs)));
       for (const deadline = Date.now() + LIMIT_MS; Date.now() < deadline && Date.now() - latest() < QUIET_MS; ) await sleep(20);
       stop();
-      return convergence(read(), address, sinceMs);
+      return convergence(read(), address, sinceMs, (node, t) => lab.onOrchestratorClock(node, t));
     },
   };
 }
