@@ -76,13 +76,17 @@ export class StartedLab implements LabHandle, AsyncDisposable {
    * long run starts probes per trial, and `down` needs only the ones still running.
    */
   private recordProcess(node: string, p: BackgroundProcess): void {
+    const host = 'host' in p ? String(p.host) : undefined;
     this.state = this.dir.update((s) => ({
       ...s,
       processes: [
         ...s.processes.filter((r) => r.host !== undefined || carriesMark(r.pid, s.mark)),
-        { pid: p.pid, ...('host' in p ? { host: String(p.host) } : {}), node, argv: p.argv, startedAt: new Date().toISOString() },
+        { pid: p.pid, ...(host ? { host } : {}), node, argv: p.argv, startedAt: new Date().toISOString() },
       ],
     }));
+    // An SSH host's PIDs cannot be checked here; one whose channel warplab holds is forgotten when it ends.
+    const forget = () => (this.state = this.dir.update((s) => ({ ...s, processes: s.processes.filter((r) => !(r.host === host && r.pid === p.pid)) })));
+    if (host && 'held' in p && p.held) void p.exited.then(forget).catch(() => {}); // the lab may be gone by then
   }
 
   imageShell(node: string): Shell {

@@ -462,6 +462,8 @@ export interface RemoteProcess extends BackgroundProcess {
   readonly host: string;
   /** Resolves with the PID once the host has told it (`pid` is -1 until then). */
   readonly started: Promise<number>;
+  /** Its end is known without asking the host: warplab holds its channel (attached). */
+  readonly held: boolean;
 }
 
 class RemoteProc implements RemoteProcess {
@@ -474,7 +476,7 @@ class RemoteProc implements RemoteProcess {
     private readonly conn: SshConnection,
     launch: Promise<number>,
     /** Known when warplab holds the process's channel (attached); otherwise polled. */
-    ending?: Promise<number | null>,
+    private readonly ending?: Promise<number | null>,
   ) {
     this.started = launch.then((pid) => (this.pid = pid));
     this.started.catch(() => {}); // told by `started` to whoever awaits it, and by `exited` (null)
@@ -483,6 +485,10 @@ class RemoteProc implements RemoteProcess {
 
   get host(): string {
     return this.conn.host.name;
+  }
+
+  get held(): boolean {
+    return this.ending !== undefined;
   }
 
   /** Watched only once asked for: each poll is a channel. The exit code stays on the host: null. */

@@ -96,9 +96,13 @@ describe('@root SSH substrate on three rig hosts', function () {
       const file = join(stateDir, 'attached.out');
       const out = createWriteStream(file);
       const p = lab.shell('b').spawn(['sh', '-c', 'ip -o -4 addr show eth0; exit 4'], { stdout: out });
+      const pid = await p.started!;
+      assert.ok(attach(name, stateDir).snapshot.processes.some((r) => r.host === 'h3' && r.pid === pid), 'recorded with its host while it runs');
       assert.equal(await p.exited, 4);
       await new Promise((r) => out.end(r));
       assert.match(readFileSync(file, 'utf8'), /inet 10\.3\.0\.2\/24/);
+      await sleep(50);
+      assert.ok(!attach(name, stateDir).snapshot.processes.some((r) => r.host === 'h3' && r.pid === pid), 'forgotten once it ended');
       // inspect: each node's host, how each host is reached, its tunnel ends, its clock offset now
       const inspect = JSON.parse(warplab('inspect', name, '--json').stdout);
       assert.deepEqual(inspect.nodes.map((n: { name: string; host: string }) => `${n.name}@${n.host}`), ['a@h1', 'r1@h1', 'r2@h2', 'r3@h3', 'b@h3', 'mgmt@h2']);
