@@ -65,12 +65,19 @@ function hypervisorFacts(ctx: DriverContext, on: string): Promise<HypervisorFact
   return f;
 }
 
+/** Why QEMU `version` on `where` cannot run the workloads (`tcg`: those that would run under TCG there); undefined: it can. */
+function qemuProblem(version: [number, number] | null, where: string, tcg: readonly string[]): string | undefined {
+  if (!version) return `qemu-system-x86_64 is missing on ${where}: apt-get install qemu-system-x86 (or run bash ci/setup.sh)`;
+  if (tcg.length && !tcgMigrationSafe(version)) return `QEMU ${version.join('.')} on ${where} loses guest memory writes when it live-migrates under TCG (${tcg.join(', ')} would run TCG there: no usable KVM): install QEMU >= ${TCG_MIGRATION_MIN_QEMU.join('.')} (bash ci/setup.sh takes it from bookworm-backports on Debian 12), or run on a machine with KVM`;
+  return undefined;
+}
+
 /** The accelerator for `ctx`'s workload on `on`, or why QEMU there cannot run it. */
 async function usableAccel(ctx: DriverContext, on: string): Promise<{ accel: Accel; qemu: string }> {
   const f = await hypervisorFacts(ctx, on);
-  if (!f.qemu) throw new MigrationError(`qemu-system-x86_64 does not run on ${f.where} (for ${on}): install qemu-system-x86 there`);
   const accel = chooseAccel(ctx.workload.vm.accel, f.cpuFlags, f.kvmDevice);
-  if (accel === 'tcg' && !tcgMigrationSafe(f.qemu)) throw new MigrationError(`QEMU ${f.qemu.join('.')} on ${f.where} loses guest memory writes when it live-migrates under TCG (${ctx.workload.name} would run TCG there): install QEMU >= ${TCG_MIGRATION_MIN_QEMU.join('.')} there, or use a machine with KVM`);
+  const problem = qemuProblem(f.qemu, f.where, accel === 'tcg' ? [ctx.workload.name] : []);
+  if (problem || !f.qemu) throw new MigrationError(problem);
   return { accel, qemu: f.qemu.join('.') };
 }
 
@@ -91,13 +98,9 @@ export class QemuDriver implements MigrationDriver {
   readonly announce = 'rarp' as const;
 
   async missing(workloads: readonly WorkloadSpec[]): Promise<string[]> {
-    const out: string[] = [];
-    const version = await installedQemu();
-    if (!version) out.push('qemu-system-x86_64 is missing: apt-get install qemu-system-x86 (or run bash ci/setup.sh)');
-    else if (!tcgMigrationSafe(version)) {
-      const tcg = workloads.filter((w) => w.kind === 'vm' && chooseAccel(w.vm.accel) === 'tcg').map((w) => w.name);
-      if (tcg.length) out.push(`QEMU ${version.join('.')} loses guest memory writes when it live-migrates under TCG (${tcg.join(', ')} would run TCG here: no usable KVM): install QEMU >= ${TCG_MIGRATION_MIN_QEMU.join('.')} (bash ci/setup.sh takes it from bookworm-backports on Debian 12), or run on a machine with KVM`);
-    }
+    const tcg = workloads.filter((w) => w.kind === 'vm' && chooseAccel(w.vm.accel) === 'tcg').map((w) => w.name);
+    const problem = qemuProblem(await installedQemu(), 'this machine', tcg);
+    const out = problem ? [problem] : [];
     for (const f of [guestKernel, guestInitrd]) if (!existsSync(f)) out.push(`${f} is not built: run bash ci/setup.sh (needs linux-image-amd64, busybox-static)`);
     return out;
   }

@@ -85,11 +85,16 @@ export async function startWatcher(lab: LabHandle, w: WatchSpec): Promise<Watch>
   const machine = lab.machine(w.hv);
   const stamp = Date.now();
   const out = join(w.dir, `watch-${w.hv}-${stamp}.jsonl`);
-  const [binary, reached] = await Promise.all([
-    machine.place(watcherBinary),
-    Promise.all((w.switches ?? []).map((sw, i) => sw.socket.reachedFrom(machine, join(machine.labDir, `relay-${w.hv}-${stamp}-${i}.sock`)))),
-  ]);
-  const unrelay = () => Promise.all(reached.map((r) => r.close())).then(() => {});
+  const binary = await machine.place(watcherBinary);
+  const relays = await Promise.allSettled((w.switches ?? []).map((sw, i) => sw.socket.reachedFrom(machine, join(machine.labDir, `relay-${w.hv}-${stamp}-${i}.sock`))));
+  const reached = relays.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  let unrelayed: Promise<void> | undefined;
+  const unrelay = () => (unrelayed ??= Promise.all(reached.map((r) => r.close())).then(() => {}));
+  const failed = relays.find((r) => r.status === 'rejected');
+  if (failed) {
+    await unrelay();
+    throw failed.reason;
+  }
   const switches = (w.switches ?? []).map((sw, i) => ({ sw, path: reached[i]!.path }));
   // One kind only: on a LAN shared with the source, the source's ARP replies would look
   // like a gratuitous ARP. Real-time priority keeps the switch sub-millisecond under load.
