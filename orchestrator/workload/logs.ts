@@ -11,22 +11,36 @@ export async function keepLabWorkloadLogs(lab: LabHandle, raw: string): Promise<
   return [...keepWorkloadLogs(lab.path, raw), ...(await keepHostWorkloadLogs(lab, raw))];
 }
 
-/** A VM's console and QEMU logs on hypervisors that run on other machines (SSH hosts), read there. */
+/**
+ * The logs in each workload's folder on the lab's other machines (SSH hosts): its QEMUs'
+ * consoles and logs, the strategies' listeners' logs; read there, since down removes them.
+ */
 async function keepHostWorkloadLogs(lab: LabHandle, raw: string): Promise<string[]> {
-  const t = lab.topology;
-  const elsewhere = t.nodes.filter((n) => n.kind === 'hypervisor' && lab.machine(n.name).where !== 'this machine').map((n) => n.name);
-  const files = t.workloads.filter((w) => w.kind === 'vm').flatMap((w) => elsewhere.flatMap((hv) => [`${hv}.serial.log`, `${hv}.qemu.log`].map((f) => ({ w: w.name, hv, f }))));
+  // One node per other machine, to look there.
+  const byMachine = new Map<string, string>();
+  for (const n of lab.topology.nodes) {
+    const where = lab.machine(n.name).where;
+    if (where !== 'this machine' && !byMachine.has(where)) byMachine.set(where, n.name);
+  }
   const kept = await Promise.all(
-    files.map(async ({ w, hv, f }) => {
-      const text = await lab.machine(hv).read(`${workloadDir(lab.machine(hv), w)}/${f}`).catch(() => undefined);
-      if (text === undefined) return []; // never ran there
-      const to = join(raw, 'workloads', w, f);
-      mkdirSync(join(raw, 'workloads', w), { recursive: true });
-      writeFileSync(to, text);
-      return [to];
-    }),
+    [...byMachine.values()].flatMap((node) =>
+      lab.topology.workloads.map(async (w) => {
+        const dir = workloadDir(lab.machine(node), w.name);
+        const listed = await lab.shell(node).exec(['sh', '-c', 'cd "$1" 2>/dev/null && for f in *.log; do [ -f "$f" ] && echo "$f"; done; true', 'sh', dir]).catch(() => undefined);
+        const names = listed?.stdout.split('\n').filter(Boolean) ?? [];
+        return Promise.all(
+          names.map(async (f) => {
+            const text = await lab.machine(node).read(`${dir}/${f}`).catch(() => undefined);
+            if (text === undefined) return [];
+            mkdirSync(join(raw, 'workloads', w.name), { recursive: true });
+            writeFileSync(join(raw, 'workloads', w.name, f), text);
+            return [join(raw, 'workloads', w.name, f)];
+          }),
+        );
+      }),
+    ),
   );
-  return kept.flat();
+  return kept.flat(2);
 }
 
 /** Copies the lab's workload logs to RAW/workloads/; returns the files written. */

@@ -4,7 +4,7 @@
 // after SIGKILL of `up` or while a host does not answer.
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attach, down, up } from '../../lab/lab.js';
 import { reachability } from '../../lab/reachability.js';
@@ -163,10 +163,10 @@ describe('@root SSH substrate on three rig hosts', function () {
 
   // The shipped two-DC files, their DC sides on pdc and adc, the rest round robin over the three hosts.
   for (const c of [
-    { file: 'service-switching-two-dc.yaml', strategy: 'service-switching', was: 'ss2dc', mtu: 1500, what: 'the watcher on adc says `go` to listeners on other hosts through relays; the switches NAT, proxy-ARP and announce there' },
+    { file: 'service-switching-two-dc.yaml', strategy: 'service-switching', was: 'ss2dc', prefix: 'ss', mtu: 1500, what: 'the watcher on adc says `go` to listeners on other hosts through relays; the switches NAT, proxy-ARP and announce there' },
     // Its WAN links carry 1550-byte frames (the overlay's 1500 + 50): over VXLAN between hosts that takes 1600.
-    { file: 'l2-overlay-two-dc.yaml', strategy: 'l2-overlay', was: 'l2ov', mtu: 9000, what: 'VXLAN between the DC gateways on two hosts inside a lab that itself runs over VXLAN; the watcher moves the MAC in both VTEPs' },
-    { file: 'routing-update-two-dc.yaml', strategy: 'routing-update', was: 'rtupd', mtu: 1500, what: 'BIRD on every router, on three hosts, BGP sessions over the tunnels; the watcher has ADC\'s gateway announce the /32 and PDC\'s withdraw it' },
+    { file: 'l2-overlay-two-dc.yaml', strategy: 'l2-overlay', was: 'l2ov', prefix: 'l2', mtu: 9000, what: 'VXLAN between the DC gateways on two hosts inside a lab that itself runs over VXLAN; the watcher moves the MAC in both VTEPs' },
+    { file: 'routing-update-two-dc.yaml', strategy: 'routing-update', was: 'rtupd', prefix: 'ru', mtu: 1500, what: 'BIRD on every router, on three hosts, BGP sessions over the tunnels; the watcher has ADC\'s gateway announce the /32 and PDC\'s withdraw it' },
   ]) {
     it(`${c.strategy} across hosts: ${c.what}`, async () => {
       const name = testName(`${c.was}3`);
@@ -182,6 +182,8 @@ describe('@root SSH substrate on three rig hosts', function () {
       const moves = JSON.parse(readFileSync(join(out, 'scenario.json'), 'utf8')).steps.filter((x: any) => x.details?.strategy === c.strategy);
       assert.equal(moves.length, 2);
       for (const m of moves) assert.equal(m.details.switchedBy, 'watcher', JSON.stringify(m.details));
+      // The listeners' logs were read from their hosts into the run directory.
+      assert.ok(readdirSync(join(out, 'raw', 'workloads', 'vm-a')).some((f) => f.startsWith(`${c.prefix}-`) && f.endsWith('.log')), readdirSync(join(out, 'raw', 'workloads', 'vm-a')).join(' '));
       for (const h of ['h1', 'h2', 'h3']) assert.deepEqual(await leftOn(h, name, `warplab:${name}:`), [], `nothing of ${name} left on ${h}`);
     });
   }
